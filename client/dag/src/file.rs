@@ -8,12 +8,15 @@
 //!
 //! The layout is kubo's "balanced" builder: fixed-size chunks, every leaf at
 //! the same depth, each level filled left to right, a one-chunk file is its
-//! own leaf, and an internal node may have a single child.
+//! own leaf, and an internal node may have a single child. Chunk size, width,
+//! leaf kind and CID version come from a [`Profile`], or from an explicit
+//! [`Layout`] to reproduce DAGs built with other settings.
 
 use cid::Cid;
 
 use crate::pb::{PbLink, PbNode};
 use crate::unixfs::UnixFsData;
+use crate::profile::{Layout, LayoutError, raw_cid};
 use crate::{Block, Profile};
 
 /// A finished file DAG.
@@ -39,7 +42,7 @@ struct Child {
 /// Builds one file's DAG from a byte stream.
 #[derive(Debug)]
 pub struct FileBuilder {
-    profile: Profile,
+    layout: Layout,
     chunk: Vec<u8>,
     /// `levels[0]` holds leaves waiting for a parent, `levels[1]` their
     /// parents, and so on.
@@ -51,18 +54,29 @@ pub struct FileBuilder {
 impl FileBuilder {
     /// A builder for `profile`.
     pub fn new(profile: Profile) -> FileBuilder {
+        FileBuilder::unchecked(profile.layout())
+    }
+
+    /// A builder for an explicit layout, refused if it breaks
+    /// [`Layout::validate`]'s limits.
+    pub fn with_layout(layout: Layout) -> Result<FileBuilder, LayoutError> {
+        layout.validate()?;
+        Ok(FileBuilder::unchecked(layout))
+    }
+
+    fn unchecked(layout: Layout) -> FileBuilder {
         FileBuilder {
-            profile,
-            chunk: Vec::with_capacity(profile.chunk_size()),
+            layout,
+            chunk: Vec::new(),
             levels: vec![Vec::new()],
             size: 0,
             blocks: 0,
         }
     }
 
-    /// The profile in use.
-    pub fn profile(&self) -> Profile {
-        self.profile
+    /// The layout in use.
+    pub fn layout(&self) -> Layout {
+        self.layout
     }
 
     /// File bytes taken so far.
@@ -76,10 +90,18 @@ impl FileBuilder {
         mut data: &[u8],
         sink: &mut impl FnMut(Block) -> Result<(), E>,
     ) -> Result<(), E> {
-        let chunk_size = self.profile.chunk_size();
+        let chunk_size = self.layout.chunk_size;
         while !data.is_empty() {
             let room = chunk_size - self.chunk.len();
             let (head, tail) = data.split_at(room.min(data.len()));
+            let want = self.chunk.len() + head.len();
+            if self.chunk.capacity() < want {
+                // A small file's first write gets a buffer its size; anything
+                // more gets a whole chunk, so `add -r` of many small files
+                // does not map 1 MiB per file.
+                let target = if self.chunk.is_empty() { want } else { chunk_size };
+                self.chunk.reserve_exact(target - self.chunk.len());
+            }
             self.chunk.extend_from_slice(head);
             self.size += head.len() as u64;
             data = tail;
@@ -100,7 +122,15 @@ impl FileBuilder {
         let mut level = 0;
         loop {
             let is_top = level + 1 == self.levels.len();
-            let mut pending = std::mem::take(&mut self.levels[level]);
+            let Some(slot) = self.levels.get_mut(level) else {
+                // Unreachable: the top level always holds the root. Should
+                // it ever be empty, end the file with an empty leaf rather
+                // than panic.
+                self.flush_chunk(sink)?;
+                level = 0;
+                continue;
+            };
+            let mut pending = std::mem::take(slot);
             if is_top
                 && pending.len() == 1
                 && let Some(root) = pending.pop()
@@ -121,10 +151,10 @@ impl FileBuilder {
     }
 
     fn flush_chunk<E>(&mut self, sink: &mut impl FnMut(Block) -> Result<(), E>) -> Result<(), E> {
-        let data = std::mem::replace(&mut self.chunk, Vec::with_capacity(self.profile.chunk_size()));
+        let data = std::mem::take(&mut self.chunk);
         let file_size = data.len() as u64;
-        let block = if self.profile.raw_leaves() {
-            Block { cid: self.profile.raw_leaf_cid(&data), data }
+        let block = if self.layout.raw_leaves {
+            Block { cid: raw_cid(&data), data }
         } else {
             let inline = (!data.is_empty()).then_some(data);
             let node = PbNode {
@@ -132,7 +162,7 @@ impl FileBuilder {
                 data: Some(UnixFsData::file(inline, file_size, Vec::new()).encode()),
             };
             let bytes = node.encode();
-            Block { cid: self.profile.dag_pb_cid(&bytes), data: bytes }
+            Block { cid: self.layout.dag_pb_cid(&bytes), data: bytes }
         };
         let leaf = Child {
             cid: block.cid,
@@ -153,14 +183,19 @@ impl FileBuilder {
         sink: &mut impl FnMut(Block) -> Result<(), E>,
     ) -> Result<(), E> {
         if self.levels.len() <= level {
-            self.levels.push(Vec::new());
+            self.levels.resize_with(level + 1, Vec::new);
         }
-        if self.levels[level].len() == self.profile.max_links() {
-            let full = std::mem::take(&mut self.levels[level]);
+        let full = match self.levels.get_mut(level) {
+            Some(pending) if pending.len() == self.layout.max_links => Some(std::mem::take(pending)),
+            _ => None,
+        };
+        if let Some(full) = full {
             let parent = self.make_parent(full, sink)?;
             self.push(level + 1, parent, sink)?;
         }
-        self.levels[level].push(child);
+        if let Some(pending) = self.levels.get_mut(level) {
+            pending.push(child);
+        }
         Ok(())
     }
 
@@ -185,7 +220,7 @@ impl FileBuilder {
             data: Some(UnixFsData::file(None, file_size, blocksizes).encode()),
         };
         let bytes = node.encode();
-        let cid = self.profile.dag_pb_cid(&bytes);
+        let cid = self.layout.dag_pb_cid(&bytes);
         let dag_size = bytes.len() as u64 + child_dag;
         self.blocks += 1;
         sink(Block { cid, data: bytes })?;

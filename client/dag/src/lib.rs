@@ -1,17 +1,24 @@
 //! Content addressing for Cairn: UnixFS DAGs, dag-pb and CAR v1.
 //!
 //! Everything here is pure and streaming: bytes in, blocks out, no I/O but
-//! the readers and writers it is handed. Root CIDs equal kubo's and Helia's
-//! for the same bytes and [`Profile`], and every block read from elsewhere
-//! is checked against its CID before it is believed.
+//! the readers and writers it is handed, except [`fs`], which walks a
+//! directory on disk for `cairn add -r` and feeds the pure builders. Root
+//! CIDs equal kubo's for the same bytes and [`Profile`] (files, directories
+//! and HAMT shards alike), and every block read from elsewhere is checked
+//! against its CID before it is believed.
 //!
 //! Module tour:
 //! - [`varint`]: LEB128 varints (protobuf, multiformats, CAR framing);
 //! - [`pb`]: the dag-pb codec;
 //! - [`unixfs`]: the UnixFS `Data` message;
 //! - [`profile`]: import settings (`unixfs-v1-2025`, `kubo-legacy`);
-//! - [`file`]: the streaming balanced file builder;
+//! - [`file`](mod@file): the streaming balanced file builder;
+//! - [`dir`]: directories, plain or sharded by kubo's size rule;
+//! - [`hamt`]: the HAMT shard layout, murmur3 and shard decoding;
+//! - [`fs`]: `add -r` for a directory on disk (the one module that does
+//!   its own I/O);
 //! - [`reader`]: file reads (whole or ranged) from any [`BlockSource`];
+//! - [`path`]: path resolution and directory listing over any [`BlockSource`];
 //! - [`car`]: CAR v1 writer and verifying streaming reader.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
@@ -20,7 +27,11 @@
 
 pub mod car;
 mod cbor;
+pub mod dir;
 pub mod file;
+pub mod fs;
+pub mod hamt;
+pub mod path;
 pub mod pb;
 pub mod profile;
 pub mod reader;
@@ -31,8 +42,11 @@ use cid::Cid;
 use multihash::Multihash;
 use sha2::{Digest, Sha256};
 
+pub use dir::{DirBuilder, DirError, DirRoot};
 pub use file::{FileBuilder, FileRoot, build_file, file_cid};
-pub use profile::Profile;
+pub use fs::{AddError, AddOptions, add_dir};
+pub use path::{DirLink, list_dir, resolve_path};
+pub use profile::{Layout, Profile};
 pub use reader::{BlockSource, DagError};
 
 /// Multicodec of dag-pb blocks.

@@ -9,7 +9,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use cid::Cid;
+use cid::{Cid, Version};
 
 use crate::{CODEC_DAG_PB, CODEC_RAW, sha256_multihash};
 
@@ -91,18 +91,109 @@ impl Profile {
         256
     }
 
+    /// The CID version of dag-pb nodes (files' internal nodes, directories).
+    pub fn cid_version(self) -> Version {
+        match self {
+            Profile::UnixfsV1_2025 => Version::V1,
+            Profile::KuboLegacy => Version::V0,
+        }
+    }
+
+    /// The file layout this profile uses.
+    pub fn layout(self) -> Layout {
+        Layout {
+            chunk_size: self.chunk_size(),
+            max_links: self.max_links(),
+            raw_leaves: self.raw_leaves(),
+            cid_version: self.cid_version(),
+        }
+    }
+
     /// The CID of a dag-pb block under this profile.
     pub fn dag_pb_cid(self, block: &[u8]) -> Cid {
-        let mh = sha256_multihash(block);
-        match self {
-            Profile::KuboLegacy => Cid::new_v0(mh).unwrap_or_else(|_| Cid::new_v1(CODEC_DAG_PB, mh)),
-            Profile::UnixfsV1_2025 => Cid::new_v1(CODEC_DAG_PB, mh),
-        }
+        dag_pb_cid(self.cid_version(), block)
     }
 
     /// The CID of a raw block (always CIDv1).
     pub fn raw_leaf_cid(self, block: &[u8]) -> Cid {
-        Cid::new_v1(CODEC_RAW, sha256_multihash(block))
+        raw_cid(block)
+    }
+}
+
+/// The sha2-256 CID of a dag-pb block, in CID `version`.
+pub fn dag_pb_cid(version: Version, block: &[u8]) -> Cid {
+    let mh = sha256_multihash(block);
+    match version {
+        // A sha2-256 multihash is always a valid CIDv0; the fallback is unreachable.
+        Version::V0 => Cid::new_v0(mh).unwrap_or_else(|_| Cid::new_v1(CODEC_DAG_PB, mh)),
+        Version::V1 => Cid::new_v1(CODEC_DAG_PB, mh),
+    }
+}
+
+/// The sha2-256 CIDv1 of a raw block.
+pub fn raw_cid(block: &[u8]) -> Cid {
+    Cid::new_v1(CODEC_RAW, sha256_multihash(block))
+}
+
+/// The shape of a file DAG: what a [`Profile`] fixes for files, spelled out.
+///
+/// Every profile has one ([`Profile::layout`]); other layouts exist for
+/// reproducing DAGs that other tools built with non-default settings (for
+/// example `ipfs add --chunker=size-1024 --raw-leaves --cid-version=1`, or
+/// the scaled-down trees in the oracle vectors). Directories are not covered:
+/// they always follow a [`Profile`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Layout {
+    /// Bytes per leaf chunk, `1..=`[`Layout::MAX_CHUNK_SIZE`].
+    pub chunk_size: usize,
+    /// Links per internal node, `2..=`[`Layout::MAX_LINKS`].
+    pub max_links: usize,
+    /// Leaves are raw blocks (always CIDv1) rather than dag-pb UnixFS file nodes.
+    pub raw_leaves: bool,
+    /// CID version of the dag-pb nodes.
+    pub cid_version: Version,
+}
+
+/// A [`Layout`] that no importer would produce or that breaks block limits.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LayoutError {
+    /// The chunk size is zero or above [`Layout::MAX_CHUNK_SIZE`].
+    #[error("chunk size {chunk_size} is outside 1..={}", Layout::MAX_CHUNK_SIZE)]
+    ChunkSize {
+        /// The size asked for.
+        chunk_size: usize,
+    },
+    /// The link count is below 2 or above [`Layout::MAX_LINKS`].
+    #[error("max links {max_links} is outside 2..={}", Layout::MAX_LINKS)]
+    MaxLinks {
+        /// The count asked for.
+        max_links: usize,
+    },
+}
+
+impl Layout {
+    /// The largest chunk kubo's chunkers accept (1 MiB), which keeps every
+    /// leaf under the 2 MiB block limit peers enforce.
+    pub const MAX_CHUNK_SIZE: usize = 1 << 20;
+    /// The most links per node we build: a node of this many CIDv1 links is
+    /// about 0.5 MiB, well under the block limit.
+    pub const MAX_LINKS: usize = 8192;
+
+    /// Checks the limits documented on the fields.
+    pub fn validate(&self) -> Result<(), LayoutError> {
+        if self.chunk_size == 0 || self.chunk_size > Layout::MAX_CHUNK_SIZE {
+            return Err(LayoutError::ChunkSize { chunk_size: self.chunk_size });
+        }
+        if self.max_links < 2 || self.max_links > Layout::MAX_LINKS {
+            return Err(LayoutError::MaxLinks { max_links: self.max_links });
+        }
+        Ok(())
+    }
+
+    /// The CID of a dag-pb block under this layout.
+    pub fn dag_pb_cid(&self, block: &[u8]) -> Cid {
+        dag_pb_cid(self.cid_version, block)
     }
 }
 
@@ -136,5 +227,26 @@ mod tests {
         assert_eq!("unixfs-v0-2015".parse(), Ok(Profile::KuboLegacy));
         assert!("kubo".parse::<Profile>().is_err());
         assert_eq!(Profile::default(), Profile::UnixfsV1_2025);
+    }
+
+    #[test]
+    fn profile_layouts_are_valid_and_limits_are_enforced() {
+        for p in Profile::ALL {
+            assert_eq!(p.layout().validate(), Ok(()), "{p}");
+        }
+        let base = Profile::UnixfsV1_2025.layout();
+        // Each row hits one boundary of `validate`.
+        let rows = [
+            (0, 1024, Err(LayoutError::ChunkSize { chunk_size: 0 })),
+            (1, 2, Ok(())),
+            (Layout::MAX_CHUNK_SIZE, Layout::MAX_LINKS, Ok(())),
+            (Layout::MAX_CHUNK_SIZE + 1, 2, Err(LayoutError::ChunkSize { chunk_size: Layout::MAX_CHUNK_SIZE + 1 })),
+            (1024, 1, Err(LayoutError::MaxLinks { max_links: 1 })),
+            (1024, Layout::MAX_LINKS + 1, Err(LayoutError::MaxLinks { max_links: Layout::MAX_LINKS + 1 })),
+        ];
+        for (chunk_size, max_links, want) in rows {
+            let layout = Layout { chunk_size, max_links, ..base };
+            assert_eq!(layout.validate(), want, "{chunk_size}/{max_links}");
+        }
     }
 }

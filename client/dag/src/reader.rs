@@ -100,6 +100,26 @@ pub enum DagError {
         /// The block where the limit was hit.
         cid: Cid,
     },
+    /// A path names an entry its directory does not have.
+    #[error("{path}: no such entry in directory {parent}")]
+    NotFound {
+        /// The path up to and including the missing segment, `/`-joined.
+        path: String,
+        /// The directory (or shard root) that was searched.
+        parent: Cid,
+    },
+    /// A path segment was looked up in something that is not a directory.
+    #[error("cannot resolve {segment:?} under {path:?}: {cid} is a {kind}, not a directory")]
+    NotADirectory {
+        /// The path of the node that is not a directory (`""` for the root).
+        path: String,
+        /// The segment that was to be looked up in it.
+        segment: String,
+        /// The node.
+        cid: Cid,
+        /// What it is instead.
+        kind: &'static str,
+    },
 }
 
 /// Fetches `cid` from `source` and checks it against its CID.
@@ -118,7 +138,7 @@ enum FileNode {
     Branch { inline: Vec<u8>, children: Vec<(Cid, u64)> },
 }
 
-fn kind_name(kind: DataType) -> &'static str {
+pub(crate) fn kind_name(kind: DataType) -> &'static str {
     match kind {
         DataType::Directory => "directory",
         DataType::HamtShard => "sharded directory",

@@ -70,9 +70,11 @@ pub fn read<R: std::io::Read>(reader: &mut R) -> std::io::Result<Option<Result<u
                 Err(e) => return Err(e),
             }
         }
-        buf[i] = byte[0];
+        if let Some(slot) = buf.get_mut(i) {
+            *slot = byte[0];
+        }
         if byte[0] & 0x80 == 0 {
-            return Ok(Some(decode(&buf[..=i]).map(|(v, _)| v)));
+            return Ok(Some(decode(buf.get(..=i).unwrap_or_default()).map(|(v, _)| v)));
         }
     }
     Ok(Some(Err(VarintError::Overflow)))

@@ -1,0 +1,120 @@
+//! Configuration: a TOML file, environment variables and flags, in rising
+//! order of precedence.
+//!
+//! ```toml
+//! data_dir = "/var/lib/cairn"
+//! [gateway]
+//! s3_addr = "127.0.0.1:9000"
+//! http_addr = "127.0.0.1:8080"
+//! metrics_addr = "127.0.0.1:9100"
+//! access_key = "..."
+//! secret_key = "..."
+//! domains = ["s3.localhost"]      # virtual-host addressing: BUCKET.s3.localhost
+//! default_profile = "unixfs-v1-2025"
+//! [buckets.archive]
+//! profile = "kubo-legacy"
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use cairn_dag::Profile;
+use serde::Deserialize;
+
+/// The config file's contents.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Where the store lives.
+    pub data_dir: Option<PathBuf>,
+    /// Gateway settings.
+    #[serde(default)]
+    pub gateway: GatewaySection,
+    /// Per-bucket settings.
+    #[serde(default)]
+    pub buckets: BTreeMap<String, BucketSection>,
+}
+
+/// `[gateway]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewaySection {
+    /// S3 listen address.
+    pub s3_addr: Option<String>,
+    /// Trustless gateway listen address.
+    pub http_addr: Option<String>,
+    /// Metrics listen address.
+    pub metrics_addr: Option<String>,
+    /// S3 access key id.
+    pub access_key: Option<String>,
+    /// S3 secret key.
+    pub secret_key: Option<String>,
+    /// Virtual-host base domains.
+    #[serde(default)]
+    pub domains: Vec<String>,
+    /// Profile of buckets created without one.
+    pub default_profile: Option<String>,
+}
+
+/// `[buckets.NAME]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BucketSection {
+    /// The bucket's UnixFS profile.
+    pub profile: String,
+}
+
+impl ConfigFile {
+    /// Loads `explicit`, else `$CAIRN_CONFIG`, else `~/.config/cairn/config.toml`
+    /// if it exists, else the defaults.
+    pub fn load(explicit: Option<&Path>) -> Result<ConfigFile> {
+        let path = match explicit {
+            Some(p) => Some(p.to_path_buf()),
+            None => std::env::var_os("CAIRN_CONFIG").map(PathBuf::from).or_else(|| {
+                let p = home()?.join(".config/cairn/config.toml");
+                p.exists().then_some(p)
+            }),
+        };
+        let Some(path) = path else { return Ok(ConfigFile::default()) };
+        let text = std::fs::read_to_string(&path).with_context(|| format!("reading config {}", path.display()))?;
+        let config: ConfigFile =
+            toml::from_str(&text).with_context(|| format!("parsing config {}", path.display()))?;
+        for (name, bucket) in &config.buckets {
+            bucket
+                .profile
+                .parse::<Profile>()
+                .with_context(|| format!("[buckets.{name}] in {}", path.display()))?;
+        }
+        Ok(config)
+    }
+
+    /// The data dir: the flag, else `$CAIRN_DATA_DIR`, else the file's, else
+    /// `~/.local/share/cairn`.
+    pub fn data_dir(&self, flag: Option<&Path>) -> Result<PathBuf> {
+        if let Some(p) = flag {
+            return Ok(p.to_path_buf());
+        }
+        if let Some(p) = std::env::var_os("CAIRN_DATA_DIR") {
+            return Ok(PathBuf::from(p));
+        }
+        if let Some(p) = &self.data_dir {
+            return Ok(p.clone());
+        }
+        home()
+            .map(|h| h.join(".local/share/cairn"))
+            .context("no data dir: pass --data-dir or set CAIRN_DATA_DIR")
+    }
+
+    /// Bucket profiles from `[buckets.*]`.
+    pub fn bucket_profiles(&self) -> BTreeMap<String, Profile> {
+        self.buckets
+            .iter()
+            .filter_map(|(name, b)| b.profile.parse().ok().map(|p| (name.clone(), p)))
+            .collect()
+    }
+}
+
+fn home() -> Option<PathBuf> {
+    std::env::var_os("HOME").map(PathBuf::from)
+}

@@ -1,0 +1,115 @@
+//! `cairn gateway`: S3 on :9000, the IPFS trustless gateway on :8080 and
+//! metrics on 127.0.0.1:9100, over the store in `--data-dir`.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use cairn_dag::Profile;
+use cairn_gateway::s3::S3Settings;
+use cairn_gateway::server::{self, GatewayConfig, Listeners};
+use clap::Args;
+use tokio::net::TcpListener;
+
+use crate::config::ConfigFile;
+use crate::local::open_store;
+
+/// Flags of `cairn gateway`.
+#[derive(Debug, Args)]
+pub struct GatewayArgs {
+    /// Data directory.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// S3 listen address [default: 127.0.0.1:9000].
+    #[arg(long)]
+    s3_addr: Option<String>,
+    /// Trustless HTTP gateway listen address [default: 127.0.0.1:8080].
+    #[arg(long)]
+    http_addr: Option<String>,
+    /// Prometheus metrics listen address [default: 127.0.0.1:9100].
+    #[arg(long)]
+    metrics_addr: Option<String>,
+    /// Virtual-host base domain (repeatable): BUCKET.DOMAIN addresses a bucket.
+    #[arg(long = "domain")]
+    domains: Vec<String>,
+    /// Profile for buckets created without one.
+    #[arg(long)]
+    default_profile: Option<Profile>,
+}
+
+/// Runs the gateway until Ctrl-C or SIGTERM.
+pub fn run(args: GatewayArgs, config: &ConfigFile) -> Result<()> {
+    let g = &config.gateway;
+    let access_key = std::env::var("CAIRN_S3_ACCESS_KEY").ok().or_else(|| g.access_key.clone());
+    let secret_key = std::env::var("CAIRN_S3_SECRET_KEY").ok().or_else(|| g.secret_key.clone());
+    let (Some(access_key), Some(secret_key)) = (access_key, secret_key) else {
+        anyhow::bail!(
+            "no S3 credentials: set CAIRN_S3_ACCESS_KEY and CAIRN_S3_SECRET_KEY, or access_key and secret_key under [gateway] in the config"
+        );
+    };
+    let default_profile = match (args.default_profile, &g.default_profile) {
+        (Some(p), _) => p,
+        (None, Some(name)) => name.parse().with_context(|| "[gateway] default_profile")?,
+        (None, None) => Profile::default(),
+    };
+    let mut domains = args.domains.clone();
+    domains.extend(g.domains.iter().cloned());
+    let gateway_config = GatewayConfig {
+        access_key,
+        secret_key,
+        domains,
+        s3: S3Settings { default_profile, bucket_profiles: config.bucket_profiles() },
+    };
+    let addr = |flag: &Option<String>, file: &Option<String>, default: &str| {
+        flag.clone().or_else(|| file.clone()).unwrap_or_else(|| default.to_owned())
+    };
+    let s3_addr = addr(&args.s3_addr, &g.s3_addr, "127.0.0.1:9000");
+    let http_addr = addr(&args.http_addr, &g.http_addr, "127.0.0.1:8080");
+    let metrics_addr = addr(&args.metrics_addr, &g.metrics_addr, "127.0.0.1:9100");
+    let data_dir = config.data_dir(args.data_dir.as_deref())?;
+    let store = open_store(&data_dir)?;
+
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let bind = |a: String, what: &'static str| async move {
+            TcpListener::bind(&a).await.with_context(|| format!("binding the {what} address {a}"))
+        };
+        let listeners = Listeners {
+            s3: bind(s3_addr, "S3").await?,
+            http: bind(http_addr, "HTTP gateway").await?,
+            metrics: bind(metrics_addr, "metrics").await?,
+        };
+        let addrs = listeners.addrs()?;
+        tracing::info!(
+            s3 = %format!("http://{}", addrs.s3),
+            http = %format!("http://{}", addrs.http),
+            metrics = %format!("http://{}/metrics", addrs.metrics),
+            data_dir = %data_dir.display(),
+            "cairn gateway ready"
+        );
+        server::run(store, gateway_config, listeners, shutdown_signal()).await?;
+        tracing::info!("cairn gateway stopped");
+        Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

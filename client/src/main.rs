@@ -1,0 +1,157 @@
+//! `cairn`: store files and read them back by CID; run the S3 and IPFS
+//! gateway.
+//!
+//! Commands that touch the store open `--data-dir` directly. Output meant
+//! for scripts (CIDs) goes to stdout alone; progress and logs go to stderr.
+
+mod config;
+mod devnet;
+mod gateway;
+mod local;
+mod progress;
+mod s3client;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use cairn_dag::Profile;
+use clap::{Parser, Subcommand};
+
+/// Cairn: content-addressed storage with an S3 face.
+#[derive(Debug, Parser)]
+#[command(name = "cairn", version, about)]
+struct Cli {
+    /// Config file (TOML). Default: $CAIRN_CONFIG, else ~/.config/cairn/config.toml if present.
+    #[arg(long, global = true, env = "CAIRN_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Add a file (or with -r a directory) and print its root CID.
+    Add {
+        /// File or directory to add.
+        path: PathBuf,
+        /// UnixFS profile: unixfs-v1-2025 (default), kubo-legacy (alias unixfs-v0-2015).
+        #[arg(long, default_value_t = Profile::default())]
+        profile: Profile,
+        /// Compute the CID only; store nothing.
+        #[arg(long)]
+        only_hash: bool,
+        /// Add a directory recursively.
+        #[arg(short = 'r', long)]
+        recursive: bool,
+        /// With -r, include files and directories whose names start with '.' (skipped by default, as kubo does).
+        #[arg(long)]
+        hidden: bool,
+        /// Data directory. Default: $CAIRN_DATA_DIR, the config's data_dir, or ~/.local/share/cairn.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Write the file with this CID to OUT, verifying every block.
+    Get {
+        /// Root CID of the file.
+        cid: String,
+        /// Output path.
+        #[arg(short = 'o', long)]
+        output: PathBuf,
+        /// Data directory.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// CAR v1 import and export.
+    Car {
+        #[command(subcommand)]
+        command: CarCommand,
+    },
+    /// Bucket administration.
+    Bucket {
+        #[command(subcommand)]
+        command: BucketCommand,
+    },
+    /// Serve S3 (SigV4) and the IPFS trustless gateway on the local store.
+    Gateway(gateway::GatewayArgs),
+    /// Run everything on 127.0.0.1 and demonstrate a round trip.
+    Devnet(devnet::DevnetArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum CarCommand {
+    /// Write the DAG under CID as a CAR v1 (to stdout unless -o).
+    Export {
+        /// Root CID.
+        cid: String,
+        /// Output file.
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+        /// Data directory.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Import a CAR, checking every block and the DAG's completeness; prints its roots.
+    Import {
+        /// The CAR file.
+        file: PathBuf,
+        /// Data directory.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BucketCommand {
+    /// Create a bucket with a UnixFS profile.
+    Create {
+        /// Bucket name.
+        name: String,
+        /// UnixFS profile for the bucket's objects.
+        #[arg(long, default_value_t = Profile::default())]
+        profile: Profile,
+        /// Data directory.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CAIRN_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    match run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let config = config::ConfigFile::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Add { path, profile, only_hash, recursive, hidden, data_dir } => {
+            let dir = config.data_dir(data_dir.as_deref())?;
+            local::add(&path, profile, only_hash, recursive, hidden, &dir)
+        }
+        Command::Get { cid, output, data_dir } => local::get(&cid, &output, &config.data_dir(data_dir.as_deref())?),
+        Command::Car { command: CarCommand::Export { cid, output, data_dir } } => {
+            local::car_export(&cid, output.as_deref(), &config.data_dir(data_dir.as_deref())?)
+        }
+        Command::Car { command: CarCommand::Import { file, data_dir } } => {
+            local::car_import(&file, &config.data_dir(data_dir.as_deref())?)
+        }
+        Command::Bucket { command: BucketCommand::Create { name, profile, data_dir } } => {
+            local::bucket_create(&name, profile, &config.data_dir(data_dir.as_deref())?)
+        }
+        Command::Gateway(args) => gateway::run(args, &config),
+        Command::Devnet(args) => devnet::run(args),
+    }
+}

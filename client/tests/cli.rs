@@ -1,0 +1,110 @@
+//! The `cairn` binary as a user runs it: real processes, a real store on disk.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn cairn(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .args(args)
+        .env_remove("CAIRN_CONFIG")
+        .env_remove("CAIRN_DATA_DIR")
+        .output()
+        .unwrap_or_else(|e| panic!("running cairn: {e}"))
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = cairn(args);
+    assert!(
+        out.status.success(),
+        "cairn {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap_or_default()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap_or_default()
+}
+
+#[test]
+fn only_hash_prints_the_cid_alone_for_both_profiles() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let file = dir.path().join("hw.txt");
+    std::fs::write(&file, b"hello world").unwrap_or_default();
+    assert_eq!(ok(&["add", s(&file), "--only-hash"]), "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e\n");
+    assert_eq!(
+        ok(&["add", s(&file), "--profile", "kubo-legacy", "--only-hash"]),
+        "Qmf412jQZiuVUtdgnB36FXFX7xg5V6KEbSJ4dpQuhkLyfD\n"
+    );
+    assert_eq!(
+        ok(&["add", s(&file), "--profile", "unixfs-v0-2015", "--only-hash"]),
+        "Qmf412jQZiuVUtdgnB36FXFX7xg5V6KEbSJ4dpQuhkLyfD\n"
+    );
+    // --only-hash stores nothing: no data dir appears.
+    let data = dir.path().join("data");
+    ok(&["add", s(&file), "--only-hash", "--data-dir", s(&data)]);
+    assert!(!data.exists());
+}
+
+#[test]
+fn add_get_and_car_round_trip_across_stores() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let file = dir.path().join("data.bin");
+    let bytes: Vec<u8> = (0..(2 << 20) + 777).map(|i: u32| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    std::fs::write(&file, &bytes).unwrap_or_default();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let cid = ok(&["add", s(&file), "--data-dir", s(&a)]).trim().to_owned();
+    assert_eq!(ok(&["add", s(&file), "--only-hash"]).trim(), cid);
+
+    let out = dir.path().join("out.bin");
+    ok(&["get", &cid, "-o", s(&out), "--data-dir", s(&a)]);
+    assert_eq!(std::fs::read(&out).unwrap_or_default(), bytes);
+
+    let car = dir.path().join("x.car");
+    ok(&["car", "export", &cid, "-o", s(&car), "--data-dir", s(&a)]);
+    assert_eq!(ok(&["car", "import", s(&car), "--data-dir", s(&b)]).trim(), cid);
+    let out2 = dir.path().join("out2.bin");
+    ok(&["get", &cid, "-o", s(&out2), "--data-dir", s(&b)]);
+    assert_eq!(std::fs::read(&out2).unwrap_or_default(), bytes);
+}
+
+#[test]
+fn a_corrupt_car_is_refused_and_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let file = dir.path().join("data.bin");
+    std::fs::write(&file, vec![42u8; 700_000]).unwrap_or_default();
+    let a = dir.path().join("a");
+    let cid = ok(&["add", s(&file), "--data-dir", s(&a)]).trim().to_owned();
+    let car = dir.path().join("x.car");
+    ok(&["car", "export", &cid, "-o", s(&car), "--data-dir", s(&a)]);
+    let mut raw = std::fs::read(&car).unwrap_or_default();
+    let last = raw.len() - 1;
+    raw[last] ^= 0xff;
+    std::fs::write(&car, &raw).unwrap_or_default();
+
+    let b = dir.path().join("b");
+    let out = cairn(&["car", "import", s(&car), "--data-dir", s(&b)]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("does not match its CID") && err.contains("nothing was stored"), "{err}");
+    // Nothing of it is readable from the second store.
+    let got = cairn(&["get", &cid, "-o", s(&dir.path().join("o")), "--data-dir", s(&b)]);
+    assert!(!got.status.success());
+}
+
+#[test]
+fn directories_add_recursively_and_resolve() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let root = dir.path().join("tree");
+    std::fs::create_dir_all(root.join("sub")).unwrap_or_default();
+    std::fs::write(root.join("a.txt"), b"hello world").unwrap_or_default();
+    std::fs::write(root.join("sub/b.txt"), b"bee").unwrap_or_default();
+    std::fs::write(root.join(".hidden"), b"secret").unwrap_or_default();
+    let refused = cairn(&["add", s(&root), "--only-hash"]);
+    assert!(!refused.status.success(), "a directory without -r is refused");
+    let plain = ok(&["add", "-r", s(&root), "--only-hash"]);
+    let hidden = ok(&["add", "-r", "--hidden", s(&root), "--only-hash"]);
+    assert_ne!(plain, hidden, "--hidden includes .hidden");
+    let data = dir.path().join("data");
+    assert_eq!(ok(&["add", "-r", s(&root), "--data-dir", s(&data)]), plain);
+}

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Sets up a fresh machine, builds Cairn and runs `cairn devnet` with its
+# defaults: S3 on 127.0.0.1:9000, the IPFS gateway on :8080, metrics on
+# :9100, state in ./devnet. It stores a sample file through S3, reads it
+# back through S3 and by CID, prints what happened, and serves until Ctrl-C.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+"$root/scripts/setup.sh"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cairn/target}"
+cargo build --locked -p cairn-client --bin cairn --manifest-path "$root/Cargo.toml"
+exec "$CARGO_TARGET_DIR/debug/cairn" devnet "$@"
