@@ -19,8 +19,9 @@ use http::{HeaderValue, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder as ConnBuilder;
-use s3s::auth::SimpleAuth;
-use s3s::host::MultiDomain;
+use s3s::auth::{S3Auth, SecretKey};
+use s3s::host::{MultiDomain, S3Host, VirtualHost};
+use s3s::{S3Error, S3ErrorCode, S3Result};
 use s3s::service::{S3Service, S3ServiceBuilder};
 use tokio::net::TcpListener;
 
@@ -88,12 +89,50 @@ impl Listeners {
 /// Builds the S3 service (auth, virtual hosts, handlers).
 pub fn s3_service(store: Store, config: &GatewayConfig) -> Result<S3Service, GatewayError> {
     let mut builder = S3ServiceBuilder::new(CairnS3::new(store, config.s3.clone()));
-    builder.set_auth(SimpleAuth::from_single(config.access_key.clone(), config.secret_key.clone()));
+    builder.set_auth(KeyAuth { access_key: config.access_key.clone(), secret_key: config.secret_key.clone().into() });
     if !config.domains.is_empty() {
-        let host = MultiDomain::new(&config.domains).map_err(|e| GatewayError::Domain(e.to_string()))?;
-        builder.set_host(host);
+        let domains = MultiDomain::new(&config.domains).map_err(|e| GatewayError::Domain(e.to_string()))?;
+        builder.set_host(PortlessHost(domains));
     }
     Ok(builder.build())
+}
+
+/// One key pair; an unknown access key is `InvalidAccessKeyId`, as on S3.
+struct KeyAuth {
+    access_key: String,
+    secret_key: SecretKey,
+}
+
+#[async_trait::async_trait]
+impl S3Auth for KeyAuth {
+    async fn get_secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
+        if access_key == self.access_key {
+            Ok(self.secret_key.clone())
+        } else {
+            Err(S3Error::with_message(
+                S3ErrorCode::InvalidAccessKeyId,
+                "The AWS Access Key Id you provided does not exist in our records.",
+            ))
+        }
+    }
+}
+
+/// Virtual-host matching that ignores the `:port` every client on a
+/// non-default port sends in `Host`.
+struct PortlessHost(MultiDomain);
+
+impl S3Host for PortlessHost {
+    fn parse_host_header<'a>(&'a self, host: &'a str) -> S3Result<VirtualHost<'a>> {
+        let bare = match host.rsplit_once(':') {
+            Some((name, port))
+                if !host.starts_with('[') && !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                name
+            }
+            _ => host,
+        };
+        self.0.parse_host_header(bare)
+    }
 }
 
 /// Serves until `shutdown` resolves, then drains open connections.
@@ -188,6 +227,7 @@ async fn handle_s3(
     let id = request_id();
     let started = Instant::now();
     let bytes_in = content_length(req.headers());
+    let has_body = bytes_in > 0 || req.headers().contains_key(http::header::TRANSFER_ENCODING);
     let mut resp = match service.call(req.map(s3s::Body::from)).await {
         Ok(resp) => resp,
         Err(e) => {
@@ -203,6 +243,12 @@ async fn handle_s3(
     if status.is_client_error() || status.is_server_error() {
         let code = stamp_error_body(&mut resp, &id);
         metrics.errors.with_label_values(&[op, &code]).inc();
+        if has_body {
+            // The request body may be left unread (a refusal before it was
+            // needed, or after `Expect: 100-continue`): say the connection
+            // ends here so the client does not reuse it mid-body.
+            resp.headers_mut().insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+        }
     }
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert("x-amz-request-id", v.clone());

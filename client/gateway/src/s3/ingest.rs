@@ -105,10 +105,18 @@ where
     Ok(Ingested { root, md5_hex: hex::encode(md5.finalize()), checksums: checksums.finalize(), upload })
 }
 
-/// The S3 error for a request body that failed while being read: a bad
+/// The S3 error for a request body that failed while being read: a payload
+/// that does not hash to its signed `x-amz-content-sha256`, a bad
 /// aws-chunked signature, a malformed chunk, or a client that went away.
-fn body_read_error(reason: String) -> S3Error {
-    if reason.contains("Signature") || reason.contains("signature") {
+pub(crate) fn body_read_error(reason: String) -> S3Error {
+    if reason.contains("Sha256Mismatch") {
+        let mut e = s3_err(
+            S3ErrorCode::Custom("XAmzContentSHA256Mismatch".into()),
+            "The provided 'x-amz-content-sha256' header does not match what was computed.",
+        );
+        e.set_status_code(http::StatusCode::BAD_REQUEST);
+        e
+    } else if reason.contains("Signature") || reason.contains("signature") {
         s3_err(S3ErrorCode::SignatureDoesNotMatch, format!("request body rejected: {reason}"))
     } else {
         s3_err(S3ErrorCode::IncompleteBody, format!("request body could not be read: {reason}"))

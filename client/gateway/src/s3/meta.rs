@@ -64,6 +64,21 @@ pub(crate) fn http_date(t: &Timestamp) -> Option<String> {
     String::from_utf8(buf).ok()
 }
 
+/// The object's Content-Encoding without the transfer-only `aws-chunked`
+/// token that SDKs add to streaming uploads.
+pub(crate) fn stored_content_encoding(header: Option<String>) -> Option<String> {
+    let header = header?;
+    let kept: Vec<&str> = header
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && !t.eq_ignore_ascii_case("aws-chunked"))
+        .collect();
+    (!kept.is_empty()).then(|| kept.join(","))
+}
+
+/// S3's content type for objects stored without one.
+pub(crate) const DEFAULT_CONTENT_TYPE: &str = "binary/octet-stream";
+
 /// User metadata in a stable order.
 pub(crate) fn sorted_metadata(m: Option<Metadata>) -> Vec<(String, String)> {
     let mut v: Vec<(String, String)> = m.unwrap_or_default().into_iter().collect();
@@ -314,7 +329,7 @@ pub(crate) fn check_copy_conditions(
 pub(crate) fn fill_get_output(out: &mut GetObjectOutput, rec: &ObjectRecord, checksums: bool) {
     out.e_tag = Some(ETag::Strong(rec.etag.clone()));
     out.last_modified = Some(timestamp(rec.last_modified));
-    out.content_type = rec.content_type.as_deref().and_then(|c| c.parse().ok());
+    out.content_type = rec.content_type.as_deref().unwrap_or(DEFAULT_CONTENT_TYPE).parse().ok();
     out.content_encoding = rec.content_encoding.clone();
     out.content_disposition = rec.content_disposition.clone();
     out.content_language = rec.content_language.clone();

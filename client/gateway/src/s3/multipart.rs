@@ -86,7 +86,7 @@ impl CairnS3 {
         let meta = MultipartMeta {
             content_type: input.content_type.map(|c| c.to_string()),
             user_metadata: meta::sorted_metadata(input.metadata),
-            content_encoding: input.content_encoding,
+            content_encoding: meta::stored_content_encoding(input.content_encoding),
             content_disposition: input.content_disposition,
             content_language: input.content_language,
             cache_control: input.cache_control,
@@ -163,7 +163,7 @@ impl CairnS3 {
             .map_err(join_error)?
             .map_err(|e| s3_err(S3ErrorCode::InternalError, format!("writing the part failed: {e}")))?;
         if let Some(reason) = failure {
-            return Err(s3_err(S3ErrorCode::IncompleteBody, format!("request body could not be read: {reason}")));
+            return Err(super::ingest::body_read_error(reason));
         }
         let md5_hex = hex::encode(md5.finalize());
         let checksums = hasher.finalize();

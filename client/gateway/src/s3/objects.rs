@@ -52,7 +52,7 @@ impl CairnS3 {
             etag: ingested.md5_hex.clone(),
             content_type: input.content_type.map(|c| c.to_string()),
             user_metadata: meta::sorted_metadata(input.metadata),
-            content_encoding: input.content_encoding,
+            content_encoding: meta::stored_content_encoding(input.content_encoding),
             content_disposition: input.content_disposition,
             content_language: input.content_language,
             cache_control: input.cache_control,
@@ -307,7 +307,7 @@ impl CairnS3 {
             ObjectRecord {
                 content_type: input.content_type.map(|c| c.to_string()),
                 user_metadata: meta::sorted_metadata(input.metadata),
-                content_encoding: input.content_encoding,
+                content_encoding: meta::stored_content_encoding(input.content_encoding),
                 content_disposition: input.content_disposition,
                 content_language: input.content_language,
                 cache_control: input.cache_control,
