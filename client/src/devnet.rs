@@ -52,7 +52,8 @@ pub struct DevnetArgs {
 pub fn run(args: DevnetArgs) -> Result<()> {
     std::fs::create_dir_all(&args.dir).with_context(|| format!("creating {}", args.dir.display()))?;
     let (access_key, secret_key) = credentials(&args.dir)?;
-    let store = open_store(&args.dir.join("gateway"))?;
+    let store_dir = args.dir.join("gateway");
+    let store = open_store(&store_dir)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let bind = |a: String| async move { TcpListener::bind(&a).await.with_context(|| format!("binding {a}")) };
@@ -60,6 +61,7 @@ pub fn run(args: DevnetArgs) -> Result<()> {
             s3: bind(args.s3_addr).await?,
             http: bind(args.http_addr).await?,
             metrics: bind(args.metrics_addr).await?,
+            control: Some(cairn_gateway::control::bind(&store_dir).context("binding the control socket")?),
         };
         let addrs = listeners.addrs()?;
         let config = GatewayConfig {

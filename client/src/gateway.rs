@@ -77,6 +77,10 @@ pub fn run(args: GatewayArgs, config: &ConfigFile) -> Result<()> {
             s3: bind(s3_addr, "S3").await?,
             http: bind(http_addr, "HTTP gateway").await?,
             metrics: bind(metrics_addr, "metrics").await?,
+            control: Some(
+                cairn_gateway::control::bind(&data_dir)
+                    .with_context(|| format!("binding the control socket in {}", data_dir.display()))?,
+            ),
         };
         let addrs = listeners.addrs()?;
         tracing::info!(
@@ -87,6 +91,7 @@ pub fn run(args: GatewayArgs, config: &ConfigFile) -> Result<()> {
             "cairn gateway ready"
         );
         server::run(store, gateway_config, listeners, shutdown_signal()).await?;
+        let _ = std::fs::remove_file(cairn_gateway::control::socket_path(&data_dir));
         tracing::info!("cairn gateway stopped");
         Ok(())
     })

@@ -9,6 +9,7 @@ mod devnet;
 mod gateway;
 mod local;
 mod progress;
+mod remote;
 mod s3client;
 
 use std::path::PathBuf;

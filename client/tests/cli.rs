@@ -108,3 +108,84 @@ fn directories_add_recursively_and_resolve() {
     let data = dir.path().join("data");
     assert_eq!(ok(&["add", "-r", s(&root), "--data-dir", s(&data)]), plain);
 }
+
+/// A `cairn gateway` process on free ports, killed on drop.
+struct Gateway(std::process::Child);
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("no free port: {e}"))
+}
+
+fn start_gateway(data: &Path) -> Gateway {
+    use std::io::BufRead;
+    let addr = |p: u16| format!("127.0.0.1:{p}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .args(["gateway", "--data-dir", s(data)])
+        .args(["--s3-addr", &addr(free_port()), "--http-addr", &addr(free_port())])
+        .args(["--metrics-addr", &addr(free_port())])
+        .env("CAIRN_S3_ACCESS_KEY", "test-access")
+        .env("CAIRN_S3_SECRET_KEY", "test-secret")
+        .env_remove("CAIRN_CONFIG")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting the gateway: {e}"));
+    let stderr = child.stderr.take().unwrap_or_else(|| panic!("no stderr"));
+    let mut lines = std::io::BufReader::new(stderr).lines();
+    let ready = lines.by_ref().map_while(Result::ok).any(|l| l.contains("cairn gateway ready"));
+    assert!(ready, "the gateway never said it was ready");
+    std::thread::spawn(move || lines.for_each(drop));
+    Gateway(child)
+}
+
+#[test]
+fn commands_go_through_a_running_gateway_instead_of_failing_on_its_lock() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let data = dir.path().join("data");
+    let file = dir.path().join("f.bin");
+    let bytes: Vec<u8> = (0..1_500_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&file, &bytes).unwrap_or_default();
+    let _gw = start_gateway(&data);
+
+    let cid = ok(&["add", s(&file), "--data-dir", s(&data)]).trim().to_owned();
+    assert_eq!(ok(&["add", s(&file), "--only-hash"]).trim(), cid);
+    let out = dir.path().join("out.bin");
+    ok(&["get", &cid, "-o", s(&out), "--data-dir", s(&data)]);
+    assert_eq!(std::fs::read(&out).unwrap_or_default(), bytes);
+
+    let car = dir.path().join("x.car");
+    ok(&["car", "export", &cid, "-o", s(&car), "--data-dir", s(&data)]);
+    let other = dir.path().join("other");
+    assert_eq!(ok(&["car", "import", s(&car), "--data-dir", s(&other)]).trim(), cid);
+
+    let tree = dir.path().join("tree");
+    std::fs::create_dir_all(tree.join("sub")).unwrap_or_default();
+    std::fs::write(tree.join("sub/x.txt"), b"x").unwrap_or_default();
+    let dir_cid = ok(&["add", "-r", s(&tree), "--data-dir", s(&data)]);
+    assert_eq!(ok(&["add", "-r", s(&tree), "--only-hash"]), dir_cid);
+
+    ok(&["bucket", "create", "photos", "--profile", "kubo-legacy", "--data-dir", s(&data)]);
+    let again = cairn(&["bucket", "create", "photos", "--data-dir", s(&data)]);
+    assert!(!again.status.success());
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(err.contains("already exists") && !err.to_lowercase().contains("lock"), "{err}");
+
+    // A corrupt CAR is refused by the gateway too, and stores nothing.
+    let mut raw = std::fs::read(&car).unwrap_or_default();
+    let last = raw.len() - 1;
+    raw[last] ^= 1;
+    let bad = dir.path().join("bad.car");
+    std::fs::write(&bad, &raw).unwrap_or_default();
+    let refused = cairn(&["car", "import", s(&bad), "--data-dir", s(&data)]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("nothing was stored"));
+}

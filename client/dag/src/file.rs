@@ -88,7 +88,7 @@ impl FileBuilder {
     pub fn write<E>(
         &mut self,
         mut data: &[u8],
-        sink: &mut impl FnMut(Block) -> Result<(), E>,
+        sink: &mut (impl FnMut(Block) -> Result<(), E> + ?Sized),
     ) -> Result<(), E> {
         let chunk_size = self.layout.chunk_size;
         while !data.is_empty() {
@@ -114,7 +114,7 @@ impl FileBuilder {
 
     /// Ends the file: emits the last leaf and every pending parent, and
     /// returns the root.
-    pub fn finish<E>(mut self, sink: &mut impl FnMut(Block) -> Result<(), E>) -> Result<FileRoot, E> {
+    pub fn finish<E>(mut self, sink: &mut (impl FnMut(Block) -> Result<(), E> + ?Sized)) -> Result<FileRoot, E> {
         let no_leaves = self.levels.iter().all(Vec::is_empty);
         if !self.chunk.is_empty() || no_leaves {
             self.flush_chunk(sink)?;
@@ -150,7 +150,7 @@ impl FileBuilder {
         }
     }
 
-    fn flush_chunk<E>(&mut self, sink: &mut impl FnMut(Block) -> Result<(), E>) -> Result<(), E> {
+    fn flush_chunk<E>(&mut self, sink: &mut (impl FnMut(Block) -> Result<(), E> + ?Sized)) -> Result<(), E> {
         let data = std::mem::take(&mut self.chunk);
         let file_size = data.len() as u64;
         let block = if self.layout.raw_leaves {
@@ -180,7 +180,7 @@ impl FileBuilder {
         &mut self,
         level: usize,
         child: Child,
-        sink: &mut impl FnMut(Block) -> Result<(), E>,
+        sink: &mut (impl FnMut(Block) -> Result<(), E> + ?Sized),
     ) -> Result<(), E> {
         if self.levels.len() <= level {
             self.levels.resize_with(level + 1, Vec::new);
@@ -202,7 +202,7 @@ impl FileBuilder {
     fn make_parent<E>(
         &mut self,
         children: Vec<Child>,
-        sink: &mut impl FnMut(Block) -> Result<(), E>,
+        sink: &mut (impl FnMut(Block) -> Result<(), E> + ?Sized),
     ) -> Result<Child, E> {
         let file_size = children.iter().map(|c| c.file_size).sum();
         let child_dag: u64 = children.iter().map(|c| c.dag_size).sum();
@@ -232,7 +232,7 @@ impl FileBuilder {
 pub fn build_file<E>(
     profile: Profile,
     data: &[u8],
-    sink: &mut impl FnMut(Block) -> Result<(), E>,
+    sink: &mut (impl FnMut(Block) -> Result<(), E> + ?Sized),
 ) -> Result<FileRoot, E> {
     let mut builder = FileBuilder::new(profile);
     builder.write(data, sink)?;

@@ -12,6 +12,7 @@
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+pub mod control;
 pub mod ipfs;
 pub mod metrics;
 pub mod s3;

@@ -51,6 +51,8 @@ pub struct Listeners {
     pub http: TcpListener,
     /// Prometheus metrics.
     pub metrics: TcpListener,
+    /// The control socket for local `cairn` commands (see [`crate::control`]).
+    pub control: Option<tokio::net::UnixListener>,
 }
 
 /// Why the gateway could not start.
@@ -144,6 +146,7 @@ pub async fn run(
 ) -> Result<(), GatewayError> {
     let metrics = GatewayMetrics::new()?;
     let s3 = s3_service(store.clone(), &config)?;
+    let store_for_control = store.clone();
     let ipfs = crate::ipfs::router(Arc::new(StoreSource(store)));
     let metrics_app = {
         let m = metrics.clone();
@@ -164,10 +167,14 @@ pub async fn run(
     let metrics_task = tokio::spawn(
         axum::serve(listeners.metrics, metrics_app).with_graceful_shutdown(wait(stop_rx.clone())).into_future(),
     );
+    let control_task = listeners.control.map(|control| {
+        let app = crate::control::router(store_for_control.clone());
+        tokio::spawn(axum::serve(control, app).with_graceful_shutdown(wait(stop_rx.clone())).into_future())
+    });
     let s3_task = tokio::spawn(serve_s3(listeners.s3, s3, metrics, wait(stop_rx)));
     shutdown.await;
     let _ = stop_tx.send(true);
-    for task in [http_task, metrics_task] {
+    for task in [http_task, metrics_task].into_iter().chain(control_task) {
         if let Ok(Err(e)) = task.await {
             tracing::warn!(error = %e, "listener ended with an error");
         }

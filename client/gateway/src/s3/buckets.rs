@@ -208,7 +208,7 @@ fn decode_token(token: &str) -> S3Result<String> {
 }
 
 /// S3's bucket naming rules (the subset that matters for addressing).
-pub(crate) fn validate_bucket_name(name: &str) -> S3Result<()> {
+pub fn validate_bucket_name(name: &str) -> S3Result<()> {
     let ok = (3..=63).contains(&name.len())
         && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
         && name.as_bytes().first().is_some_and(|b| b.is_ascii_alphanumeric())

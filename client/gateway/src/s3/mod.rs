@@ -28,6 +28,7 @@ use s3s::{S3, S3ErrorCode, S3Request, S3Response, S3Result};
 
 use error::{join_error, s3_err, store_error};
 
+pub use buckets::validate_bucket_name;
 pub use meta::CID_HEADER;
 
 /// The S3 service: a store plus per-bucket settings.
