@@ -102,14 +102,17 @@ impl<'a> Decoder<'a> {
                 if arg > remaining {
                     return Err("CBOR container longer than its input".into());
                 }
+                // Reserve no more than a small bound up front: the count is
+                // attacker-controlled, growth past it is paid as items arrive.
+                let reserve = (arg as usize).min(64);
                 let out = if major == 4 {
-                    let mut items = Vec::with_capacity(arg as usize);
+                    let mut items = Vec::with_capacity(reserve);
                     for _ in 0..arg {
                         items.push(self.value()?);
                     }
                     Value::Array(items)
                 } else {
-                    let mut entries = Vec::with_capacity(arg as usize);
+                    let mut entries = Vec::with_capacity(reserve);
                     for _ in 0..arg {
                         let k = self.value()?;
                         let v = self.value()?;
@@ -120,14 +123,24 @@ impl<'a> Decoder<'a> {
                 self.depth -= 1;
                 Ok(out)
             }
-            6 if arg == 42 => match self.value()? {
-                Value::Bytes(b) if b.first() == Some(&0) => {
-                    let cid = Cid::try_from(b.get(1..).unwrap_or_default())
-                        .map_err(|e| format!("invalid CID in header: {e}"))?;
-                    Ok(Value::Cid(cid))
+            6 if arg == 42 => {
+                // A CID is a tag-42 byte string: nothing else may sit under
+                // the tag, which also keeps tags from nesting without bound.
+                if self.bytes.get(self.pos).map(|b| b >> 5) != Some(2) {
+                    return Err("tag 42 must wrap a byte string".into());
                 }
-                _ => Err("tag 42 must wrap bytes starting with 0x00".into()),
-            },
+                match self.value()? {
+                    Value::Bytes(b) if b.first() == Some(&0) => {
+                        let raw = b.get(1..).unwrap_or_default();
+                        let cid = Cid::try_from(raw).map_err(|e| format!("invalid CID in header: {e}"))?;
+                        if cid.to_bytes() != raw {
+                            return Err("CID in header is not canonically encoded".into());
+                        }
+                        Ok(Value::Cid(cid))
+                    }
+                    _ => Err("tag 42 must wrap bytes starting with 0x00".into()),
+                }
+            }
             6 => Err(format!("unsupported CBOR tag {arg}")),
             _ => Err(format!("unsupported CBOR major type {major}")),
         }

@@ -214,6 +214,14 @@ impl PbLink {
                         index,
                         reason: e.to_string(),
                     })?;
+                    // The parser ignores trailing bytes and accepts overlong
+                    // varints; a canonical node has exactly the CID's bytes.
+                    if parsed.to_bytes() != body {
+                        return Err(PbError::BadCid {
+                            index,
+                            reason: "hash field is not a canonically encoded CID".into(),
+                        });
+                    }
                     cid = Some(parsed);
                 }
                 (2, 2) => {

@@ -1,7 +1,7 @@
 //! Mapping store and DAG errors to S3 error codes, once, at the edge.
 
 use cairn_dag::DagError;
-use cairn_store::StoreError;
+use cairn_store::{NameKind, StoreError};
 use s3s::{S3Error, S3ErrorCode};
 
 /// The S3 error for a store failure.
@@ -13,6 +13,9 @@ pub(crate) fn store_error(err: StoreError) -> S3Error {
         StoreError::NoSuchKey { .. } => S3ErrorCode::NoSuchKey,
         StoreError::NoSuchUpload { .. } => S3ErrorCode::NoSuchUpload,
         StoreError::InvalidPart { .. } => S3ErrorCode::InvalidPart,
+        StoreError::InvalidName { kind: NameKind::Bucket, .. } => S3ErrorCode::InvalidBucketName,
+        StoreError::InvalidName { kind: NameKind::Key, .. } => S3ErrorCode::InvalidArgument,
+        StoreError::InvalidPartNumber { .. } => S3ErrorCode::InvalidArgument,
         _ => {
             tracing::error!(error = %err, "store failure");
             S3ErrorCode::InternalError

@@ -31,6 +31,17 @@ pub(crate) fn with_cid<T>(mut resp: S3Response<T>, cid: &Cid) -> S3Response<T> {
     resp
 }
 
+/// Refuses keys the store cannot hold, before any body is read.
+pub(crate) fn validate_key(key: &str) -> Result<(), S3Error> {
+    if key.is_empty() || key.contains('\0') || key.len() > 1024 {
+        return Err(s3_err(
+            S3ErrorCode::InvalidArgument,
+            "object keys must be 1 to 1024 bytes of UTF-8 without NUL",
+        ));
+    }
+    Ok(())
+}
+
 /// A bucket's stored profile name, parsed.
 pub(crate) fn profile_of(name: &str) -> Result<Profile, S3Error> {
     name.parse::<Profile>()

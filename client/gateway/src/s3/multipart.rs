@@ -81,6 +81,7 @@ impl CairnS3 {
         req: S3Request<CreateMultipartUploadInput>,
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
         let input = req.input;
+        meta::validate_key(&input.key)?;
         self.bucket(&input.bucket).await?;
         let algorithm = input.checksum_algorithm.clone();
         let meta = MultipartMeta {

@@ -26,6 +26,7 @@ impl CairnS3 {
             input.checksum_sha256.clone(),
             &req.headers,
         );
+        meta::validate_key(&input.key)?;
         let bucket = self.bucket(&input.bucket).await?;
         let profile = meta::profile_of(&bucket.profile)?;
         self.check_write_conditions(&input.bucket, &input.key, input.if_match.as_ref(), input.if_none_match.as_ref())
@@ -253,6 +254,8 @@ impl CairnS3 {
             return Err(s3_err(S3ErrorCode::NotImplemented, "access-point copy sources are not supported"));
         };
         let (src_bucket, src_key) = (src_bucket.to_string(), src_key.to_string());
+        meta::validate_key(&input.key)?;
+        meta::validate_key(&src_key)?;
         let dest = self.bucket(&input.bucket).await?;
         let profile = meta::profile_of(&dest.profile)?;
         let handle = self.open(&src_bucket, &src_key).await?;

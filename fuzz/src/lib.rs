@@ -1,0 +1,36 @@
+//! Cairn's fuzz targets: one function per parser of outside bytes.
+//!
+//! Each target is a plain `fn(&[u8])` holding the whole target and its
+//! oracle, so the same code runs under libFuzzer (`fuzz_targets/`, feature
+//! `libfuzzer`) and in `cargo test` (`tests/replay.rs` replays the committed
+//! corpora on stable, without libFuzzer). A target panics only on a real
+//! bug: a crash in the code under test or a broken oracle, never because
+//! the input was rejected.
+//!
+//! Targets (each module's header states its oracle):
+//! - [`car_reader`]: CAR v1/v2 streaming reader of `cairn-dag`;
+//! - [`dag_pb`]: dag-pb node decoding and the UnixFS `Data` message;
+//! - [`cid_parse`]: CIDs from binary and from text;
+//! - [`s3_request`]: whole HTTP requests through the gateway's S3 service.
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+#![deny(missing_docs)]
+
+mod car;
+mod cid_text;
+mod pb;
+mod s3;
+
+pub use car::car_reader;
+pub use cid_text::cid_parse;
+pub use pb::dag_pb;
+pub use s3::s3_request;
+/// The `s3_request` fixture's object bytes and part 1 (for the seed generator).
+pub use s3::{PART_ONE, fixture_object};
+
+/// A fuzz target: runs one input, panics only on a bug.
+pub type Target = fn(&[u8]);
+
+/// Every target, by name, for the replay test and tools.
+pub const TARGETS: [(&str, Target); 4] =
+    [("car_reader", car_reader), ("dag_pb", dag_pb), ("cid_parse", cid_parse), ("s3_request", s3_request)];

@@ -1,0 +1,68 @@
+//! Replays every committed corpus file through its target, on stable and
+//! without libFuzzer: `cd fuzz && cargo test`. A missing or empty corpus
+//! directory fails, so a lost corpus cannot pass unnoticed.
+//!
+//! `cargo test -- --ignored make_seed_corpus` rewrites the generated seeds
+//! (see `seeds/mod.rs`); files libFuzzer added are left alone.
+
+mod seeds;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+
+fn corpus_dir(target: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus").join(target)
+}
+
+fn replay(target: &str, run: fn(&[u8])) {
+    let dir = corpus_dir(target);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("corpus {}: {e}", dir.display()))
+        .map(|entry| entry.unwrap_or_else(|e| panic!("corpus {}: {e}", dir.display())).path())
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "corpus {} is empty", dir.display());
+    let mut failed = Vec::new();
+    let verbose = std::env::var_os("CAIRN_FUZZ_VERBOSE").is_some_and(|v| v != "0");
+    for file in &files {
+        let data = std::fs::read(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        if verbose {
+            eprintln!("{target}: {}", file.display());
+        }
+        if catch_unwind(AssertUnwindSafe(|| run(&data))).is_err() {
+            failed.push(file.display().to_string());
+        }
+    }
+    assert!(failed.is_empty(), "{target}: {} of {} inputs failed:\n{}", failed.len(), files.len(), failed.join("\n"));
+}
+
+#[test]
+fn car_reader() {
+    replay("car_reader", cairn_fuzz::car_reader);
+}
+
+#[test]
+fn dag_pb() {
+    replay("dag_pb", cairn_fuzz::dag_pb);
+}
+
+#[test]
+fn cid_parse() {
+    replay("cid_parse", cairn_fuzz::cid_parse);
+}
+
+#[test]
+fn s3_request() {
+    replay("s3_request", cairn_fuzz::s3_request);
+}
+
+#[test]
+fn every_target_is_replayed() {
+    // A new target must get a corpus and a test above.
+    let names: Vec<&str> = cairn_fuzz::TARGETS.iter().map(|(name, _)| *name).collect();
+    assert_eq!(names, ["car_reader", "dag_pb", "cid_parse", "s3_request"]);
+    for name in names {
+        assert!(corpus_dir(name).is_dir(), "no corpus directory for {name}");
+    }
+}
