@@ -24,7 +24,9 @@ fn export(root: Cid, blocks: &HashMap<Cid, Vec<u8>>, options: WalkOptions) -> Ve
     out
 }
 
-fn import(car: Vec<u8>) -> Result<(Vec<Cid>, HashMap<Cid, Vec<u8>>), CarError> {
+type Blocks = HashMap<Cid, Vec<u8>>;
+
+fn import(car: Vec<u8>) -> Result<(Vec<Cid>, Blocks), CarError> {
     let mut reader = CarReader::new(std::io::Cursor::new(car))?;
     let mut blocks = HashMap::new();
     while let Some(b) = reader.next_block()? {

@@ -351,18 +351,30 @@ pub(crate) fn fill_get_output(out: &mut GetObjectOutput, rec: &ObjectRecord, che
     }
     out.parts_count = rec.parts.map(|p| p as i32);
     if checksums {
-        for (alg, value) in &rec.checksums {
-            let v = Some(value.clone());
-            match alg.as_str() {
-                "CRC32" => out.checksum_crc32 = v,
-                "CRC32C" => out.checksum_crc32c = v,
-                "CRC64NVME" => out.checksum_crc64nvme = v,
-                "SHA1" => out.checksum_sha1 = v,
-                "SHA256" => out.checksum_sha256 = v,
-                _ => {}
-            }
+        let c = checksum_from_pairs(&rec.checksums);
+        out.checksum_crc32 = c.checksum_crc32;
+        out.checksum_crc32c = c.checksum_crc32c;
+        out.checksum_crc64nvme = c.checksum_crc64nvme;
+        out.checksum_sha1 = c.checksum_sha1;
+        out.checksum_sha256 = c.checksum_sha256;
+    }
+}
+
+/// Stored (algorithm, base64) pairs back into S3's checksum fields.
+pub(crate) fn checksum_from_pairs(pairs: &[(String, String)]) -> Checksum {
+    let mut c = Checksum::default();
+    for (alg, v) in pairs {
+        let v = Some(v.clone());
+        match alg.as_str() {
+            "CRC32" => c.checksum_crc32 = v,
+            "CRC32C" => c.checksum_crc32c = v,
+            "CRC64NVME" => c.checksum_crc64nvme = v,
+            "SHA1" => c.checksum_sha1 = v,
+            "SHA256" => c.checksum_sha256 = v,
+            _ => {}
         }
     }
+    c
 }
 
 /// Applies GET's `response-*` query overrides.

@@ -50,22 +50,6 @@ fn part_checksums(c: &Checksum, out: &mut Part) {
     out.checksum_sha256 = c.checksum_sha256.clone();
 }
 
-fn checksum_from_pairs(pairs: &[(String, String)]) -> Checksum {
-    let mut c = Checksum::default();
-    for (alg, v) in pairs {
-        let v = Some(v.clone());
-        match alg.as_str() {
-            "CRC32" => c.checksum_crc32 = v,
-            "CRC32C" => c.checksum_crc32c = v,
-            "CRC64NVME" => c.checksum_crc64nvme = v,
-            "SHA1" => c.checksum_sha1 = v,
-            "SHA256" => c.checksum_sha256 = v,
-            _ => {}
-        }
-    }
-    c
-}
-
 impl CairnS3 {
     async fn require_upload(&self, id: &UploadId, bucket: &str, key: &str) -> S3Result<cairn_store::MultipartUpload> {
         let owned = id.clone();
@@ -379,7 +363,7 @@ impl CairnS3 {
                     last_modified: Some(meta::timestamp(p.last_modified)),
                     ..Default::default()
                 };
-                part_checksums(&checksum_from_pairs(&p.checksums), &mut part);
+                part_checksums(&meta::checksum_from_pairs(&p.checksums), &mut part);
                 part
             })
             .collect();
@@ -443,7 +427,7 @@ impl CairnS3 {
 }
 
 fn complete_output(bucket: &str, key: &str, rec: &ObjectRecord) -> S3Response<CompleteMultipartUploadOutput> {
-    let c = checksum_from_pairs(&rec.checksums);
+    let c = meta::checksum_from_pairs(&rec.checksums);
     let output = CompleteMultipartUploadOutput {
         bucket: Some(bucket.to_owned()),
         key: Some(key.to_owned()),
