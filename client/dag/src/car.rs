@@ -417,18 +417,30 @@ impl CarReader<Box<dyn Read + Send>> {
         if len > MAX_FRAME_LEN {
             return Err(CarError::FrameTooLarge { offset: frame_offset, len });
         }
-        let mut frame = Vec::with_capacity(len as usize);
-        let got = (&mut self.input).take(len).read_to_end(&mut frame)? as u64;
-        self.offset += got;
-        if got < len {
+        // Read the CID from a small head, then the data into one buffer of
+        // exactly its size: no copy of the frame, no over-allocation.
+        let mut head = [0u8; 128];
+        let head_len = (len as usize).min(head.len());
+        let head = head.get_mut(..head_len).unwrap_or_default();
+        let got = read_full(&mut self.input, head)? as u64;
+        if got < head_len as u64 {
+            self.offset += got;
             return Err(CarError::TruncatedBlock { offset: frame_offset, expected: len, got });
         }
-        let mut cursor = io::Cursor::new(frame.as_slice());
+        let mut cursor = io::Cursor::new(&head[..]);
         let cid = Cid::read_bytes(&mut cursor).map_err(|e| CarError::BadCid {
             offset: frame_offset,
             reason: e.to_string(),
         })?;
-        let data = frame.split_off(cursor.position() as usize);
+        let cid_len = cursor.position() as usize;
+        let mut data = Vec::with_capacity(len as usize - cid_len);
+        data.extend_from_slice(head.get(cid_len..).unwrap_or_default());
+        let rest = len - head_len as u64;
+        let more = (&mut self.input).take(rest).read_to_end(&mut data)? as u64;
+        self.offset += head_len as u64 + more;
+        if more < rest {
+            return Err(CarError::TruncatedBlock { offset: frame_offset, expected: len, got: head_len as u64 + more });
+        }
         verify_block(&cid, &data).map_err(|source| CarError::HashMismatch { offset: frame_offset, source })?;
         let links = block_links(&cid, &data).map_err(|e| CarError::BadBlock {
             offset: frame_offset,
@@ -460,6 +472,20 @@ impl CarReader<Box<dyn Read + Send>> {
         }
         Ok(CarSummary { roots: self.roots, blocks: self.blocks, bytes: self.offset })
     }
+}
+
+/// Fills `buf` as far as the input allows; returns the bytes read.
+fn read_full<R: Read>(input: &mut R, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match input.read(buf.get_mut(filled..).unwrap_or_default()) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }
 
 fn read_header<R: Read>(input: &mut R) -> Result<(Value, u64), CarError> {

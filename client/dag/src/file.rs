@@ -15,6 +15,7 @@
 use cid::Cid;
 
 use crate::pb::{PbLink, PbNode};
+use crate::varint;
 use crate::unixfs::UnixFsData;
 use crate::profile::{Layout, LayoutError, raw_cid};
 use crate::{Block, Profile};
@@ -151,17 +152,14 @@ impl FileBuilder {
     }
 
     fn flush_chunk<E>(&mut self, sink: &mut (impl FnMut(Block) -> Result<(), E> + ?Sized)) -> Result<(), E> {
-        let data = std::mem::take(&mut self.chunk);
-        let file_size = data.len() as u64;
+        let file_size = self.chunk.len() as u64;
         let block = if self.layout.raw_leaves {
+            let data = std::mem::take(&mut self.chunk);
             Block { cid: raw_cid(&data), data }
         } else {
-            let inline = (!data.is_empty()).then_some(data);
-            let node = PbNode {
-                links: Vec::new(),
-                data: Some(UnixFsData::file(inline, file_size, Vec::new()).encode()),
-            };
-            let bytes = node.encode();
+            // Encoded in one exact-size buffer; the chunk buffer is reused.
+            let bytes = legacy_leaf(&self.chunk);
+            self.chunk.clear();
             Block { cid: self.layout.dag_pb_cid(&bytes), data: bytes }
         };
         let leaf = Child {
@@ -228,6 +226,27 @@ impl FileBuilder {
     }
 }
 
+/// A dag-pb leaf holding `chunk`: `PBNode { Data: UnixFS { Type: File,
+/// Data: chunk (absent when empty), filesize } }`, byte for byte what
+/// [`PbNode::encode`] of that node gives, in one allocation and one copy.
+fn legacy_leaf(chunk: &[u8]) -> Vec<u8> {
+    let n = chunk.len() as u64;
+    let data_field = if n > 0 { 1 + varint::encoded_len(n) as u64 + n } else { 0 };
+    let unixfs_len = 2 + data_field + 1 + varint::encoded_len(n) as u64;
+    let mut out = Vec::with_capacity(1 + varint::encoded_len(unixfs_len) + unixfs_len as usize);
+    out.push(0x0a);
+    varint::encode(unixfs_len, &mut out);
+    out.extend_from_slice(&[0x08, 0x02]);
+    if n > 0 {
+        out.push(0x12);
+        varint::encode(n, &mut out);
+        out.extend_from_slice(chunk);
+    }
+    out.push(0x18);
+    varint::encode(n, &mut out);
+    out
+}
+
 /// Builds the DAG of `data` in one call; blocks go to `sink`.
 pub fn build_file<E>(
     profile: Profile,
@@ -262,6 +281,18 @@ mod tests {
             file_cid(Profile::UnixfsV1_2025, b"hello world").to_string(),
             "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e"
         );
+    }
+
+    #[test]
+    fn legacy_leaf_is_the_generic_encoding() {
+        for chunk in [&b""[..], b"x", &[7u8; 300][..], &vec![1u8; 256 << 10][..]] {
+            let inline = (!chunk.is_empty()).then(|| chunk.to_vec());
+            let node = PbNode {
+                links: Vec::new(),
+                data: Some(UnixFsData::file(inline, chunk.len() as u64, Vec::new()).encode()),
+            };
+            assert_eq!(legacy_leaf(chunk), node.encode(), "{} bytes", chunk.len());
+        }
     }
 
     #[test]

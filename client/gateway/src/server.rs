@@ -25,6 +25,8 @@ use s3s::{S3Error, S3ErrorCode, S3Result};
 use s3s::service::{S3Service, S3ServiceBuilder};
 use tokio::net::TcpListener;
 
+use axum::serve::ListenerExt;
+
 use crate::metrics::{GatewayMetrics, classify};
 use crate::s3::read::StoreSource;
 use crate::s3::{CairnS3, S3Settings};
@@ -163,7 +165,7 @@ pub async fn run(
         let _ = rx.wait_for(|stop| *stop).await;
     };
     let http_task =
-        tokio::spawn(axum::serve(listeners.http, ipfs).with_graceful_shutdown(wait(stop_rx.clone())).into_future());
+        tokio::spawn(axum::serve(listeners.http.tap_io(no_delay), ipfs).with_graceful_shutdown(wait(stop_rx.clone())).into_future());
     let metrics_task = tokio::spawn(
         axum::serve(listeners.metrics, metrics_app).with_graceful_shutdown(wait(stop_rx.clone())).into_future(),
     );
@@ -195,7 +197,14 @@ async fn serve_s3(
     loop {
         let socket = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((socket, _)) => socket,
+                Ok((socket, _)) => {
+                    // Without it a small response's body waits for the
+                    // peer's delayed ACK (~40 ms) behind its headers.
+                    if let Err(e) = socket.set_nodelay(true) {
+                        tracing::debug!(error = %e, "TCP_NODELAY failed");
+                    }
+                    socket
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "accept failed");
                     continue;
@@ -215,6 +224,12 @@ async fn serve_s3(
         });
     }
     graceful.shutdown().await;
+}
+
+fn no_delay(tcp: &mut tokio::net::TcpStream) {
+    if let Err(e) = tcp.set_nodelay(true) {
+        tracing::debug!(error = %e, "TCP_NODELAY failed");
+    }
 }
 
 fn request_id() -> String {
