@@ -7,5 +7,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/setup.sh"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cairn/target}"
-cargo build --locked -p cairn-client --bin cairn --manifest-path "$root/Cargo.toml"
+# Build from the repository root so cargo reads its .cargo/config.toml (the
+# system RocksDB); run from the caller's directory so ./devnet lands there.
+(cd "$root" && cargo build --locked -p cairn-client --bin cairn)
 exec "$CARGO_TARGET_DIR/debug/cairn" devnet "$@"
