@@ -428,7 +428,7 @@ pub fn s3_request(data: &[u8]) {
         }
     }
 
-    let op = classify(&method, uri.path(), uri.query(), &headers);
+    let op = classify(&method, uri.path(), uri.query(), &headers, &["s3.cairn.test".to_owned()]);
     let body = if hung_up { s3s::Body::http_body(HungUp(Some(body.into()))) } else { s3s::Body::from(body) };
     let mut req = Request::new(body);
     *req.method_mut() = method.clone();

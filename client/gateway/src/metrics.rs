@@ -66,14 +66,39 @@ impl GatewayMetrics {
     }
 }
 
-/// The S3 operation a request names.
-pub fn classify(method: &http::Method, path: &str, query: Option<&str>, headers: &http::HeaderMap) -> &'static str {
+/// Whether `Host` names a bucket under one of the virtual-host `domains`.
+fn virtual_host_bucket(headers: &http::HeaderMap, domains: &[String]) -> bool {
+    let Some(host) = headers.get(http::header::HOST).and_then(|h| h.to_str().ok()) else {
+        return false;
+    };
+    let host = host
+        .rsplit_once(':')
+        .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
+        .map_or(host, |(name, _)| name);
+    domains.iter().any(|d| {
+        host.strip_suffix(d.as_str()).and_then(|rest| rest.strip_suffix('.')).is_some_and(|bucket| !bucket.is_empty())
+    })
+}
+
+/// The S3 operation a request names, path-style or (with `domains`)
+/// virtual-host style.
+pub fn classify(
+    method: &http::Method,
+    path: &str,
+    query: Option<&str>,
+    headers: &http::HeaderMap,
+    domains: &[String],
+) -> &'static str {
     let has = |name: &str| query.is_some_and(|q| q.split('&').any(|kv| kv.split('=').next() == Some(name)));
     let trimmed = path.trim_start_matches('/');
-    let (bucket, key) = match trimmed.split_once('/') {
-        Some((b, k)) if !k.is_empty() => (b, Some(k)),
-        Some((b, _)) => (b, None),
-        None => (trimmed, None),
+    let (bucket, key) = if virtual_host_bucket(headers, domains) {
+        ("(host)", (!trimmed.is_empty()).then_some(trimmed))
+    } else {
+        match trimmed.split_once('/') {
+            Some((b, k)) if !k.is_empty() => (b, Some(k)),
+            Some((b, _)) => (b, None),
+            None => (trimmed, None),
+        }
     };
     let copy = headers.contains_key("x-amz-copy-source");
     match (method.as_str(), bucket.is_empty(), key.is_some()) {
@@ -109,12 +134,26 @@ mod tests {
     fn classifies_operations() {
         let h = http::HeaderMap::new();
         let get = http::Method::GET;
-        assert_eq!(classify(&get, "/", None, &h), "ListBuckets");
-        assert_eq!(classify(&get, "/b", Some("list-type=2&prefix=a"), &h), "ListObjectsV2");
-        assert_eq!(classify(&get, "/b/k/x", None, &h), "GetObject");
-        assert_eq!(classify(&http::Method::PUT, "/b/k", Some("partNumber=1&uploadId=x"), &h), "UploadPart");
+        assert_eq!(classify(&get, "/", None, &h, &[]), "ListBuckets");
+        assert_eq!(classify(&get, "/b", Some("list-type=2&prefix=a"), &h, &[]), "ListObjectsV2");
+        assert_eq!(classify(&get, "/b/k/x", None, &h, &[]), "GetObject");
+        assert_eq!(classify(&http::Method::PUT, "/b/k", Some("partNumber=1&uploadId=x"), &h, &[]), "UploadPart");
         let mut copy = http::HeaderMap::new();
         copy.insert("x-amz-copy-source", http::HeaderValue::from_static("/a/b"));
-        assert_eq!(classify(&http::Method::PUT, "/b/k", None, &copy), "CopyObject");
+        assert_eq!(classify(&http::Method::PUT, "/b/k", None, &copy, &[]), "CopyObject");
+    }
+
+    #[test]
+    fn classifies_virtual_host_requests() {
+        let domains = ["s3.localhost".to_owned()];
+        let mut h = http::HeaderMap::new();
+        h.insert(http::header::HOST, http::HeaderValue::from_static("photos.s3.localhost:9000"));
+        let get = http::Method::GET;
+        assert_eq!(classify(&get, "/cat.jpg", None, &h, &domains), "GetObject");
+        assert_eq!(classify(&get, "/", Some("list-type=2"), &h, &domains), "ListObjectsV2");
+        assert_eq!(classify(&http::Method::PUT, "/", None, &h, &domains), "CreateBucket");
+        // The bare domain is path-style.
+        h.insert(http::header::HOST, http::HeaderValue::from_static("s3.localhost:9000"));
+        assert_eq!(classify(&get, "/photos", None, &h, &domains), "ListObjects");
     }
 }

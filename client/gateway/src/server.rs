@@ -173,7 +173,8 @@ pub async fn run(
         let app = crate::control::router(store_for_control.clone());
         tokio::spawn(axum::serve(control, app).with_graceful_shutdown(wait(stop_rx.clone())).into_future())
     });
-    let s3_task = tokio::spawn(serve_s3(listeners.s3, s3, metrics, wait(stop_rx)));
+    let domains: Arc<[String]> = config.domains.clone().into();
+    let s3_task = tokio::spawn(serve_s3(listeners.s3, s3, metrics, domains, wait(stop_rx)));
     shutdown.await;
     let _ = stop_tx.send(true);
     for task in [http_task, metrics_task].into_iter().chain(control_task) {
@@ -189,6 +190,7 @@ async fn serve_s3(
     listener: TcpListener,
     service: S3Service,
     metrics: GatewayMetrics,
+    domains: Arc<[String]>,
     shutdown: impl Future<Output = ()>,
 ) {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -214,7 +216,10 @@ async fn serve_s3(
         };
         let service = service.clone();
         let metrics = metrics.clone();
-        let handler = hyper::service::service_fn(move |req| handle_s3(service.clone(), metrics.clone(), req));
+        let domains = domains.clone();
+        let handler = hyper::service::service_fn(move |req| {
+            handle_s3(service.clone(), metrics.clone(), domains.clone(), req)
+        });
         let conn = builder.serve_connection(TokioIo::new(socket), handler).into_owned();
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
@@ -243,9 +248,10 @@ fn request_id() -> String {
 async fn handle_s3(
     service: S3Service,
     metrics: GatewayMetrics,
+    domains: Arc<[String]>,
     req: Request<Incoming>,
 ) -> Result<Response<s3s::Body>, Infallible> {
-    let op = classify(req.method(), req.uri().path(), req.uri().query(), req.headers());
+    let op = classify(req.method(), req.uri().path(), req.uri().query(), req.headers(), &domains);
     let id = request_id();
     let started = Instant::now();
     let bytes_in = content_length(req.headers());
