@@ -4,6 +4,7 @@
 //! Commands that touch the store open `--data-dir` directly. Output meant
 //! for scripts (CIDs) goes to stdout alone; progress and logs go to stderr.
 
+mod commp;
 mod config;
 mod devnet;
 mod gateway;
@@ -61,6 +62,14 @@ enum Command {
         /// Data directory.
         #[arg(long)]
         data_dir: Option<PathBuf>,
+    },
+    /// Print a file's Filecoin piece commitment: piece CIDs, padded and unpadded size.
+    Commp {
+        /// The file (the piece's payload).
+        file: PathBuf,
+        /// One JSON object: piece_cid, piece_cid_v2, padded_size, unpadded_size.
+        #[arg(long)]
+        json: bool,
     },
     /// CAR v1 import and export.
     Car {
@@ -152,6 +161,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Bucket { command: BucketCommand::Create { name, profile, data_dir } } => {
             local::bucket_create(&name, profile, &config.data_dir(data_dir.as_deref())?)
         }
+        Command::Commp { file, json } => commp::run(&file, json),
         Command::Gateway(args) => gateway::run(args, &config),
         Command::Devnet(args) => devnet::run(args),
     }

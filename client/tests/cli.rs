@@ -210,3 +210,19 @@ fn devnet_round_trips_a_file_through_s3_and_by_cid() {
     assert!(again.contains("round trip OK"));
     assert_eq!(std::fs::read_to_string(state.join("credentials")).unwrap_or_default(), creds);
 }
+
+#[test]
+fn commp_prints_filecoin_piece_cids() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let file = dir.path().join("zeros");
+    // A 2 KiB sector's worth of zeros: rust-fil-proofs 19.1.0 gives this piece CID.
+    std::fs::write(&file, vec![0u8; 2032]).unwrap_or_default();
+    let out = ok(&["commp", s(&file), "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(v["piece_cid"], "baga6ea4seaqpy7usqklokfx2vxuynmupslkeutzexe2uqurdg5vhtebhxqmpqmy");
+    assert_eq!(v["padded_size"], 2048);
+    assert_eq!(v["unpadded_size"], 2032);
+    assert!(v["piece_cid_v2"].as_str().is_some_and(|c| c.starts_with("bafkzcib")), "{out}");
+    let plain = ok(&["commp", s(&file)]);
+    assert!(plain.contains("baga6ea4seaqpy7usqklokfx2vxuynmupslkeutzexe2uqurdg5vhtebhxqmpqmy"), "{plain}");
+}
