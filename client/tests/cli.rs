@@ -93,7 +93,7 @@ fn a_corrupt_car_is_refused_and_stores_nothing() {
 }
 
 #[test]
-fn directories_add_recursively_and_resolve() {
+fn directories_add_recursively_and_hidden_entries_are_opt_in() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let root = dir.path().join("tree");
     std::fs::create_dir_all(root.join("sub")).unwrap_or_default();
