@@ -1,7 +1,8 @@
 //! Filecoin's proof machinery, byte-identical to rust-fil-proofs 19.x.
 //!
 //! So far: [`fr32`] padding (127 unpadded bytes to 128 padded bytes) and
-//! [`commp`], the piece commitment with its v1 and v2 (FRC-0069) piece CIDs.
+//! [`commp`], the piece commitment with its v1 and v2 (FRC-0069) piece CIDs,
+//! and [`pieces`]: piece alignment in a sector, staging, and CommD.
 //! Everything streams: memory does not grow with the input.
 //!
 //! This crate depends on nothing else of Cairn's.
@@ -12,3 +13,4 @@
 
 pub mod commp;
 pub mod fr32;
+pub mod pieces;
