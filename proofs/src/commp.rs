@@ -6,10 +6,13 @@
 //! with the top two bits of the last byte cleared (sha2-256-trunc254). The
 //! root is CommP, as rust-fil-proofs' `generate_piece_commitment` computes it.
 //!
-//! [`CommPHasher`] streams: it holds one 127-byte chunk and one pending node
-//! per tree level (at most 64), and the zero padding costs one hash per level
-//! because the roots of all-zero subtrees are computed once, not rehashed
-//! leaf by leaf.
+//! [`CommPHasher`] streams: it holds one 127-byte chunk, one 32 KiB batch of
+//! padded leaves and one pending node per tree level (at most 64), and the
+//! zero padding costs one hash per level because the roots of all-zero
+//! subtrees are computed once, not rehashed leaf by leaf. Aligned batches of
+//! 1024 leaves are reduced in place to their subtree root, and every node is
+//! exactly two raw SHA-256 compressions (the second block is constant), which
+//! is what keeps it near its bound of a quarter of plain SHA-256's speed.
 //!
 //! Short inputs: Filecoin's smallest piece is 128 padded (127 unpadded)
 //! bytes, so any input shorter than 127 bytes is committed as that minimum
@@ -23,7 +26,6 @@ use std::io::{self, Write};
 
 use cid::Cid;
 use multihash::Multihash;
-use sha2::{Digest, Sha256};
 
 use crate::fr32::{PADDED_CHUNK, UNPADDED_CHUNK, pad_chunk};
 
@@ -54,15 +56,68 @@ pub enum CommPError {
     Multihash(String),
 }
 
+/// SHA-256's initial state.
+const SHA256_IV: [u32; 8] = [
+    0x6a09_e667,
+    0xbb67_ae85,
+    0x3c6e_f372,
+    0xa54f_f53a,
+    0x510e_527f,
+    0x9b05_688c,
+    0x1f83_d9ab,
+    0x5be0_cd19,
+];
+
+/// The second block of SHA-256 over a 64-byte message: the 0x80 terminator,
+/// zeros, and the bit length 512 big-endian. It never changes, so nodes are
+/// hashed with two raw compressions and no buffering.
+const PAD_64: [u8; 64] = {
+    let mut b = [0u8; 64];
+    b[0] = 0x80;
+    b[62] = 0x02;
+    b
+};
+
 /// sha2-256-trunc254 of two nodes: the parent node.
+#[inline]
 pub fn hash_nodes(left: &Node, right: &Node) -> Node {
-    let mut out: Node = Sha256::new()
-        .chain_update(left)
-        .chain_update(right)
-        .finalize()
-        .into();
+    let mut block = [0u8; 64];
+    block[..32].copy_from_slice(left);
+    block[32..].copy_from_slice(right);
+    hash_block(&block)
+}
+
+/// sha2-256-trunc254 of one 64-byte block holding two adjacent nodes.
+#[inline]
+fn hash_block(block: &[u8; 64]) -> Node {
+    let mut state = SHA256_IV;
+    sha2::block_api::compress256(&mut state, &[*block, PAD_64]);
+    let mut out = [0u8; 32];
+    for (o, w) in out.chunks_exact_mut(4).zip(state) {
+        o.copy_from_slice(&w.to_be_bytes());
+    }
     out[31] &= 0x3f;
     out
+}
+
+/// Reduces `2^k` contiguous leaves in place to their subtree root, which
+/// ends up in the first 32 bytes. `buf.len()` is a power of two ≥ 64.
+fn reduce_in_place(buf: &mut [u8]) {
+    let mut len = buf.len();
+    while len > 32 {
+        for i in 0..len / 64 {
+            let src = i * 64;
+            let mut block = [0u8; 64];
+            if let Some(b) = buf.get(src..src + 64) {
+                block.copy_from_slice(b);
+            }
+            let node = hash_block(&block);
+            if let Some(dst) = buf.get_mut(i * 32..i * 32 + 32) {
+                dst.copy_from_slice(&node);
+            }
+        }
+        len /= 2;
+    }
 }
 
 /// The root of an all-zero subtree with `2^level` leaves, for each level up
@@ -166,7 +221,14 @@ pub struct CommPHasher {
     leaves: u64,
     /// `stack[l]` is a left node at level `l` waiting for its sibling.
     stack: Vec<Option<Node>>,
+    /// Padded leaves of one batch (`BATCH_LEAVES` × 32 bytes).
+    batch_buf: Box<[u8]>,
 }
+
+/// Leaves per batch: 2^BATCH_LEVEL (a 32 KiB padded subtree, L1-resident).
+const BATCH_LEVEL: usize = 10;
+const BATCH_LEAVES: u64 = 1 << BATCH_LEVEL;
+const BATCH_UNPADDED: usize = (BATCH_LEAVES as usize / 4) * UNPADDED_CHUNK;
 
 impl Default for CommPHasher {
     fn default() -> Self {
@@ -183,6 +245,7 @@ impl CommPHasher {
             payload: 0,
             leaves: 0,
             stack: Vec::with_capacity(64),
+            batch_buf: vec![0u8; BATCH_LEAVES as usize * 32].into_boxed_slice(),
         }
     }
 
@@ -190,6 +253,17 @@ impl CommPHasher {
     pub fn update(&mut self, mut data: &[u8]) {
         self.payload += data.len() as u64;
         while !data.is_empty() {
+            // Whole aligned batches go through the in-place subtree path:
+            // contiguous leaves, no per-node bookkeeping.
+            if self.filled == 0
+                && self.leaves.is_multiple_of(BATCH_LEAVES)
+                && data.len() >= BATCH_UNPADDED
+            {
+                let (batch, rest) = data.split_at(BATCH_UNPADDED);
+                self.batch(batch);
+                data = rest;
+                continue;
+            }
             let n = (UNPADDED_CHUNK - self.filled).min(data.len());
             let (head, rest) = data.split_at(n);
             self.chunk
@@ -203,6 +277,25 @@ impl CommPHasher {
                 self.flush_chunk();
             }
         }
+    }
+
+    /// Pads and reduces one batch of `BATCH_UNPADDED` bytes to a subtree
+    /// root and pushes it at its level.
+    fn batch(&mut self, data: &[u8]) {
+        let buf = &mut self.batch_buf;
+        for (src, dst) in data
+            .chunks_exact(UNPADDED_CHUNK)
+            .zip(buf.chunks_exact_mut(PADDED_CHUNK))
+        {
+            let mut chunk = [0u8; UNPADDED_CHUNK];
+            chunk.copy_from_slice(src);
+            dst.copy_from_slice(&pad_chunk(&chunk));
+        }
+        reduce_in_place(buf);
+        let mut root = [0u8; 32];
+        root.copy_from_slice(buf.get(..32).unwrap_or(&[0; 32]));
+        self.push(root, BATCH_LEVEL);
+        self.leaves += BATCH_LEAVES;
     }
 
     fn flush_chunk(&mut self) {
@@ -325,7 +418,10 @@ mod tests {
 
     #[test]
     fn streaming_matches_naive() {
-        for len in [1usize, 64, 65, 126, 127, 128, 300, 1000, 2032, 5000] {
+        for len in [
+            1usize, 64, 65, 126, 127, 128, 300, 1000, 2032, 5000, 32512, 32513, 65024, 100_000,
+            300_001,
+        ] {
             let data: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
             let c = commp(&data).unwrap();
             assert_eq!(c.comm_p, naive(&data), "len {len}");
@@ -334,6 +430,14 @@ mod tests {
                 h.write_all(piece).unwrap();
             }
             assert_eq!(h.finish().unwrap(), c);
+            // Writes that straddle batch boundaries at odd offsets.
+            let mut h = CommPHasher::new();
+            let (a, b) = data.split_at(len.min(127 * 3 + 5));
+            h.update(a);
+            for piece in b.chunks(40_000) {
+                h.update(piece);
+            }
+            assert_eq!(h.finish().unwrap(), c, "len {len}, split writes");
         }
         assert_ne!(
             commp(&[1; 200]).unwrap().comm_p,
