@@ -229,7 +229,11 @@ mod tests {
     fn fast_pad_edges() {
         for fill in [0u8, 0xff, 0xaa, 0x55, 0x80, 0x01] {
             let chunk = [fill; UNPADDED_CHUNK];
-            assert_eq!(pad_chunk(&chunk), pad_chunk_bitwise(&chunk), "fill {fill:#x}");
+            assert_eq!(
+                pad_chunk(&chunk),
+                pad_chunk_bitwise(&chunk),
+                "fill {fill:#x}"
+            );
         }
     }
 

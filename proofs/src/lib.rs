@@ -11,6 +11,7 @@
 #![warn(clippy::expect_used)]
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
+pub mod challenges;
 pub mod commp;
 pub mod fr32;
 pub mod pieces;

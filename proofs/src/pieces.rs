@@ -206,9 +206,9 @@ pub fn comm_d(sector_size: u64, pieces: &[PieceInfo]) -> Result<Node, PieceError
         let level = (p.padded_size / 32).trailing_zeros() as usize;
         acc.align(level);
         if acc.leaves + p.padded_size / 32 > sector_leaves {
-            let needed = pieces
-                .iter()
-                .fold(0u64, |off, q| off.next_multiple_of(q.padded_size) + q.padded_size);
+            let needed = pieces.iter().fold(0u64, |off, q| {
+                off.next_multiple_of(q.padded_size) + q.padded_size
+            });
             return Err(PieceError::DoesNotFit {
                 needed,
                 sector: sector_size,
@@ -325,11 +325,9 @@ pub fn add_piece(
         remaining_piece -= want as u64;
     }
     staged.flush()?;
-    let c = hasher
-        .finish()
-        .map_err(|_| PieceError::BadUnpaddedLength {
-            unpadded: payload_len,
-        })?;
+    let c = hasher.finish().map_err(|_| PieceError::BadUnpaddedLength {
+        unpadded: payload_len,
+    })?;
     Ok(AddedPiece {
         info: PieceInfo {
             comm_p: c.comm_p,
@@ -394,20 +392,22 @@ mod tests {
     }
 
     fn data(len: usize, salt: u8) -> Vec<u8> {
-        (0..len).map(|i| (i as u8).wrapping_mul(31) ^ salt).collect()
+        (0..len)
+            .map(|i| (i as u8).wrapping_mul(31) ^ salt)
+            .collect()
     }
 
     #[test]
     fn alignment_matches_filecoin_rules() {
         // (written, piece) -> (left, right): the case each row hits.
         for (w, p, l, r) in [
-            (0, 127, 0, 0),       // first minimum piece
-            (0, 100, 0, 27),      // short piece rounded up to 127
-            (127, 254, 127, 0),   // 254 must start on a multiple of 254
-            (254, 254, 0, 0),     // already aligned
-            (127, 127, 0, 0),     // minimum pieces pack tightly
-            (381, 1016, 635, 0),  // 1016-aligned start is 1016
-            (0, 1017, 0, 1015),   // just over 1016 → 2032
+            (0, 127, 0, 0),      // first minimum piece
+            (0, 100, 0, 27),     // short piece rounded up to 127
+            (127, 254, 127, 0),  // 254 must start on a multiple of 254
+            (254, 254, 0, 0),    // already aligned
+            (127, 127, 0, 0),    // minimum pieces pack tightly
+            (381, 1016, 635, 0), // 1016-aligned start is 1016
+            (0, 1017, 0, 1015),  // just over 1016 → 2032
         ] {
             assert_eq!(
                 piece_alignment(w, p),
@@ -469,21 +469,39 @@ mod tests {
             Err(PieceError::DoesNotFit { sector: 2048, .. })
         ));
         // 128 then 1024 needs 2048 with alignment; 128+1024+1024 does not fit.
-        let small = PieceInfo { padded_size: 128, ..p };
+        let small = PieceInfo {
+            padded_size: 128,
+            ..p
+        };
         assert!(comm_d(2048, &[small, p]).is_ok());
         assert!(matches!(
             comm_d(2048, &[small, p, p]),
             Err(PieceError::DoesNotFit { needed: 3072, .. })
         ));
         assert!(matches!(
-            comm_d(2048, &[PieceInfo { padded_size: 96, ..p }]),
+            comm_d(
+                2048,
+                &[PieceInfo {
+                    padded_size: 96,
+                    ..p
+                }]
+            ),
             Err(PieceError::BadPieceSize { padded: 96 })
         ));
-        assert!(matches!(comm_d(3000, &[]), Err(PieceError::BadSectorSize(3000))));
+        assert!(matches!(
+            comm_d(3000, &[]),
+            Err(PieceError::BadSectorSize(3000))
+        ));
 
         let mut staged = Vec::new();
         let e = add_piece(&[1u8; 10][..], &mut staged, 2048, &[], 20).unwrap_err();
-        assert!(matches!(e, PieceError::Truncated { expected: 20, got: 10 }));
+        assert!(matches!(
+            e,
+            PieceError::Truncated {
+                expected: 20,
+                got: 10
+            }
+        ));
         let e = add_piece(&[1u8; 10][..], &mut Vec::new(), 2048, &[1016, 1016], 10).unwrap_err();
         assert!(matches!(e, PieceError::DoesNotFit { .. }), "{e}");
         let e = add_piece(&[1u8; 10][..], &mut Vec::new(), 2048, &[100], 10).unwrap_err();
