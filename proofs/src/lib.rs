@@ -15,3 +15,4 @@ pub mod challenges;
 pub mod commp;
 pub mod fr32;
 pub mod pieces;
+pub mod tree;
