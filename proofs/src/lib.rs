@@ -12,6 +12,7 @@
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 pub mod challenges;
+pub mod codec;
 pub mod commp;
 pub mod fr32;
 pub mod pieces;

@@ -319,7 +319,11 @@ fn build_chunk(
     // Rows batch_row..chunk_row: write, reduce.
     for i in 0..upper.len() {
         let r = batch_row + i;
-        let nodes = std::mem::take(upper.get_mut(i).ok_or(io::Error::from(io::ErrorKind::InvalidData))?);
+        let nodes = std::mem::take(
+            upper
+                .get_mut(i)
+                .ok_or(io::Error::from(io::ErrorKind::InvalidData))?,
+        );
         if r >= shape.discard && r < chunk_row {
             let first = c * (nodes.len() as u64);
             file.write_all_at(nodes.as_flattened(), shape.row_offset(r) + first * 32)?;
