@@ -1,8 +1,10 @@
 //! Filecoin's proof machinery, byte-identical to rust-fil-proofs 19.x.
 //!
-//! So far: [`fr32`] padding (127 unpadded bytes to 128 padded bytes) and
-//! [`commp`], the piece commitment with its v1 and v2 (FRC-0069) piece CIDs.
-//! Everything streams: memory does not grow with the input.
+//! So far: [`fr32`] padding (127 unpadded bytes to 128 padded bytes);
+//! [`commp`], the piece commitment with its v1 and v2 (FRC-0069) piece CIDs;
+//! [`poseidon`], Filecoin's Poseidon hash over BLS12-381 `Fr` (neptune 11's
+//! constants, on arkworks), with [`field`] for `Fr` and its 32-byte
+//! encoding. Everything streams: memory does not grow with the input.
 //!
 //! This crate depends on nothing else of Cairn's.
 #![deny(missing_docs)]
@@ -11,4 +13,6 @@
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 pub mod commp;
+pub mod field;
 pub mod fr32;
+pub mod poseidon;
