@@ -1,11 +1,16 @@
 //! Filecoin's proof machinery, byte-identical to rust-fil-proofs 19.x.
 //!
-//! So far: [`fr32`] padding (127 unpadded bytes to 128 padded bytes) and
-//! [`commp`], the piece commitment with its v1 and v2 (FRC-0069) piece CIDs,
-//! and [`pieces`]: piece alignment in a sector, staging, and CommD.
-//! Everything streams: memory does not grow with the input.
+//! - [`fr32`]: padding (127 unpadded bytes to 128 padded bytes);
+//! - [`commp`]: the piece commitment with its v1 and v2 (FRC-0069) piece CIDs;
+//! - [`pieces`]: piece alignment in a sector, staging, and CommD;
+//! - [`poseidon`]: Filecoin's Poseidon hash over BLS12-381 `Fr` (neptune 11's
+//!   constants, on arkworks), with [`field`] for `Fr` and its 32-byte encoding;
+//! - [`tree`]: on-disk Merkle trees (SHA-256 and Poseidon) with openings;
+//! - [`challenges`]: PoRep and WindowPoSt challenge derivation;
+//! - [`codec`]: the byte format of phase outputs and proofs.
 //!
-//! This crate depends on nothing else of Cairn's.
+//! Everything streams: memory does not grow with the input. This crate
+//! depends on nothing else of Cairn's.
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 #![warn(clippy::expect_used)]
@@ -14,6 +19,8 @@
 pub mod challenges;
 pub mod codec;
 pub mod commp;
+pub mod field;
 pub mod fr32;
 pub mod pieces;
+pub mod poseidon;
 pub mod tree;
