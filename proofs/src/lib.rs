@@ -12,3 +12,4 @@
 
 pub mod commp;
 pub mod fr32;
+pub mod sector;
