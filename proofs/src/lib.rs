@@ -12,4 +12,5 @@
 
 pub mod commp;
 pub mod fr32;
+pub mod sdr;
 pub mod sector;
