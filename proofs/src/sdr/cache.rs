@@ -369,12 +369,51 @@ mod tests {
     }
 
     #[test]
+    fn ensure_generates_verifies_and_rejects() {
+        let dir = tempfile::tempdir().unwrap();
+        let proof = SealProof::StackedDrg2KiBV1_1;
+        let path = ensure_parent_cache(proof, dir.path(), 2, false).unwrap();
+        assert_eq!(
+            hex(&sha256_file(&path).unwrap()),
+            proof.parent_cache_sha256()
+        );
+        // Present and right: accepted, with or without reading it through.
+        assert_eq!(
+            ensure_parent_cache(proof, dir.path(), 2, true).unwrap(),
+            path
+        );
+        // One flipped bit: caught by `verify`, and the file is removed.
+        let mut bytes = fs::read(&path).unwrap();
+        bytes[1000] ^= 1;
+        fs::write(&path, &bytes).unwrap();
+        assert_eq!(
+            ensure_parent_cache(proof, dir.path(), 2, false).unwrap(),
+            path
+        );
+        assert!(matches!(
+            ensure_parent_cache(proof, dir.path(), 2, true),
+            Err(SdrError::ParentCacheDigest { .. })
+        ));
+        assert!(!path.exists());
+        // A truncated file is refused on its length alone.
+        fs::write(&path, &bytes[..100]).unwrap();
+        assert!(matches!(
+            ensure_parent_cache(proof, dir.path(), 2, false),
+            Err(SdrError::FileSize {
+                expected: 3584,
+                actual: 100,
+                ..
+            })
+        ));
+    }
+
+    #[test]
     fn generated_cache_reads_back_as_the_graph() {
         let dir = tempfile::tempdir().unwrap();
-        let g = StackedGraph::new(300_000, &SealProof::StackedDrg2KiBV1_1.porep_id()).unwrap();
+        let g = StackedGraph::new(70_000, &SealProof::StackedDrg2KiBV1_1.porep_id()).unwrap();
         let one = generate_parent_cache(&g, dir.path(), 1).unwrap();
         let bytes = fs::read(&one.path).unwrap();
-        assert_eq!(bytes.len() as u64, parent_cache_len(300_000));
+        assert_eq!(bytes.len() as u64, parent_cache_len(70_000));
         let digest: [u8; 32] = Sha256::digest(&bytes).into();
         assert_eq!(one.sha256, digest);
         assert_eq!(sha256_file(&one.path).unwrap(), digest);
@@ -385,11 +424,11 @@ mod tests {
             digest
         );
 
-        let mut r = ParentCacheReader::open(&one.path, 300_000).unwrap();
+        let mut r = ParentCacheReader::open(&one.path, 70_000).unwrap();
         for pass in 0..2 {
-            for node in 0..300_000u32 {
+            for node in 0..70_000u32 {
                 let p = r.next_parents().unwrap();
-                if node % 4999 == 0 || node == 299_999 {
+                if node % 997 == 0 || node == 69_999 {
                     assert_eq!(p, g.parents(node), "pass {pass} node {node}");
                 }
             }
@@ -397,7 +436,7 @@ mod tests {
             r.rewind().unwrap();
         }
         assert!(matches!(
-            ParentCacheReader::open(&one.path, 299_999),
+            ParentCacheReader::open(&one.path, 69_999),
             Err(SdrError::FileSize { .. })
         ));
     }
