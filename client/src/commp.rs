@@ -17,7 +17,9 @@ pub fn run(path: &Path, json: bool) -> Result<()> {
     let mut hasher = CommPHasher::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
-        let n = file.read(&mut buf).with_context(|| format!("reading {}", path.display()))?;
+        let n = file
+            .read(&mut buf)
+            .with_context(|| format!("reading {}", path.display()))?;
         if n == 0 {
             break;
         }

@@ -71,13 +71,18 @@ impl ConfigFile {
     pub fn load(explicit: Option<&Path>) -> Result<ConfigFile> {
         let path = match explicit {
             Some(p) => Some(p.to_path_buf()),
-            None => std::env::var_os("CAIRN_CONFIG").map(PathBuf::from).or_else(|| {
-                let p = home()?.join(".config/cairn/config.toml");
-                p.exists().then_some(p)
-            }),
+            None => std::env::var_os("CAIRN_CONFIG")
+                .map(PathBuf::from)
+                .or_else(|| {
+                    let p = home()?.join(".config/cairn/config.toml");
+                    p.exists().then_some(p)
+                }),
         };
-        let Some(path) = path else { return Ok(ConfigFile::default()) };
-        let text = std::fs::read_to_string(&path).with_context(|| format!("reading config {}", path.display()))?;
+        let Some(path) = path else {
+            return Ok(ConfigFile::default());
+        };
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading config {}", path.display()))?;
         let config: ConfigFile =
             toml::from_str(&text).with_context(|| format!("parsing config {}", path.display()))?;
         for (name, bucket) in &config.buckets {

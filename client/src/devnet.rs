@@ -20,8 +20,8 @@ use cairn_dag::reader::FileReader;
 use cairn_dag::{Profile, file_cid};
 use cairn_gateway::s3::{CID_HEADER, S3Settings};
 use cairn_gateway::server::{self, GatewayConfig, Listeners};
-use clap::Args;
 use cid::Cid;
+use clap::Args;
 use http::Method;
 use tokio::net::TcpListener;
 
@@ -50,18 +50,27 @@ pub struct DevnetArgs {
 
 /// Runs the devnet.
 pub fn run(args: DevnetArgs) -> Result<()> {
-    std::fs::create_dir_all(&args.dir).with_context(|| format!("creating {}", args.dir.display()))?;
+    std::fs::create_dir_all(&args.dir)
+        .with_context(|| format!("creating {}", args.dir.display()))?;
     let (access_key, secret_key) = credentials(&args.dir)?;
     let store_dir = args.dir.join("gateway");
     let store = open_store(&store_dir)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
-        let bind = |a: String| async move { TcpListener::bind(&a).await.with_context(|| format!("binding {a}")) };
+        let bind = |a: String| async move {
+            TcpListener::bind(&a)
+                .await
+                .with_context(|| format!("binding {a}"))
+        };
         let listeners = Listeners {
             s3: bind(args.s3_addr).await?,
             http: bind(args.http_addr).await?,
             metrics: bind(args.metrics_addr).await?,
-            control: Some(cairn_gateway::control::bind(&store_dir).context("binding the control socket")?),
+            control: Some(
+                cairn_gateway::control::bind(&store_dir).context("binding the control socket")?,
+            ),
         };
         let addrs = listeners.addrs()?;
         let config = GatewayConfig {
@@ -75,7 +84,10 @@ pub fn run(args: DevnetArgs) -> Result<()> {
             let _ = stop_rx.wait_for(|s| *s).await;
         }));
         println!("Cairn devnet: the gateway on its embedded store");
-        println!("  S3 endpoint    http://{}  (path-style, region us-east-1)", addrs.s3);
+        println!(
+            "  S3 endpoint    http://{}  (path-style, region us-east-1)",
+            addrs.s3
+        );
         println!("  access key     {access_key}");
         println!("  secret key     {secret_key}");
         println!("  HTTP gateway   http://{}/ipfs/<cid>", addrs.http);
@@ -118,7 +130,8 @@ fn credentials(dir: &Path) -> Result<(String, String)> {
         .context("reading /dev/urandom")?;
     let access = format!("CAIRN{}", hex::encode(&random[..8]).to_uppercase());
     let secret = hex::encode(&random[8..]);
-    std::fs::write(&path, format!("{access}\n{secret}\n")).with_context(|| format!("writing {}", path.display()))?;
+    std::fs::write(&path, format!("{access}\n{secret}\n"))
+        .with_context(|| format!("writing {}", path.display()))?;
     Ok((access, secret))
 }
 
@@ -138,35 +151,63 @@ fn sample() -> Vec<u8> {
 async fn step<T>(what: &str, f: impl std::future::Future<Output = Result<T>>) -> Result<T> {
     let started = Instant::now();
     let out = f.await.with_context(|| what.to_owned())?;
-    println!("  ok  {what:<58} {:>7.1} ms", started.elapsed().as_secs_f64() * 1e3);
+    println!(
+        "  ok  {what:<58} {:>7.1} ms",
+        started.elapsed().as_secs_f64() * 1e3
+    );
     Ok(out)
 }
 
 async fn demonstrate(s3: &S3Client, http: &str) -> Result<()> {
     let data = sample();
     let expected = file_cid(Profile::default(), &data);
-    println!("demonstration: a {} byte sample file, CID {expected}", data.len());
+    println!(
+        "demonstration: a {} byte sample file, CID {expected}",
+        data.len()
+    );
     step("CreateBucket demo", async {
         let resp = s3.send(Method::PUT, "demo", None, Bytes::new()).await?;
-        ensure!(resp.status.is_success() || resp.status.as_u16() == 409, "CreateBucket answered {}", resp.status);
+        ensure!(
+            resp.status.is_success() || resp.status.as_u16() == 409,
+            "CreateBucket answered {}",
+            resp.status
+        );
         Ok(())
     })
     .await?;
-    let cid = step("PutObject demo/sample.bin (x-cairn-cid = local CID)", async {
-        let resp = s3.send_ok(Method::PUT, "demo", Some("sample.bin"), Bytes::from(data.clone())).await?;
-        let cid = resp
-            .headers
-            .get(CID_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .context("no x-cairn-cid header")?
-            .to_owned();
-        ensure!(cid == expected.to_string(), "gateway says {cid}, local build says {expected}");
-        Ok(cid)
-    })
+    let cid = step(
+        "PutObject demo/sample.bin (x-cairn-cid = local CID)",
+        async {
+            let resp = s3
+                .send_ok(
+                    Method::PUT,
+                    "demo",
+                    Some("sample.bin"),
+                    Bytes::from(data.clone()),
+                )
+                .await?;
+            let cid = resp
+                .headers
+                .get(CID_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .context("no x-cairn-cid header")?
+                .to_owned();
+            ensure!(
+                cid == expected.to_string(),
+                "gateway says {cid}, local build says {expected}"
+            );
+            Ok(cid)
+        },
+    )
     .await?;
     step("GetObject demo/sample.bin (bytes identical)", async {
-        let resp = s3.send_ok(Method::GET, "demo", Some("sample.bin"), Bytes::new()).await?;
-        ensure!(resp.body.as_ref() == data.as_slice(), "GetObject returned different bytes");
+        let resp = s3
+            .send_ok(Method::GET, "demo", Some("sample.bin"), Bytes::new())
+            .await?;
+        ensure!(
+            resp.body.as_ref() == data.as_slice(),
+            "GetObject returned different bytes"
+        );
         Ok(())
     })
     .await?;
@@ -180,7 +221,11 @@ async fn demonstrate(s3: &S3Client, http: &str) -> Result<()> {
         }
         let summary = reader.finish()?;
         let root: Cid = cid.parse()?;
-        ensure!(summary.roots == vec![root], "CAR roots are {:?}", summary.roots);
+        ensure!(
+            summary.roots == vec![root],
+            "CAR roots are {:?}",
+            summary.roots
+        );
         let mut bytes = Vec::with_capacity(data.len());
         for piece in FileReader::new(&blocks, root) {
             bytes.extend_from_slice(&piece?);

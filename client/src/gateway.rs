@@ -39,8 +39,12 @@ pub struct GatewayArgs {
 /// Runs the gateway until Ctrl-C or SIGTERM.
 pub fn run(args: GatewayArgs, config: &ConfigFile) -> Result<()> {
     let g = &config.gateway;
-    let access_key = std::env::var("CAIRN_S3_ACCESS_KEY").ok().or_else(|| g.access_key.clone());
-    let secret_key = std::env::var("CAIRN_S3_SECRET_KEY").ok().or_else(|| g.secret_key.clone());
+    let access_key = std::env::var("CAIRN_S3_ACCESS_KEY")
+        .ok()
+        .or_else(|| g.access_key.clone());
+    let secret_key = std::env::var("CAIRN_S3_SECRET_KEY")
+        .ok()
+        .or_else(|| g.secret_key.clone());
     let (Some(access_key), Some(secret_key)) = (access_key, secret_key) else {
         anyhow::bail!(
             "no S3 credentials: set CAIRN_S3_ACCESS_KEY and CAIRN_S3_SECRET_KEY, or access_key and secret_key under [gateway] in the config"
@@ -57,10 +61,15 @@ pub fn run(args: GatewayArgs, config: &ConfigFile) -> Result<()> {
         access_key,
         secret_key,
         domains,
-        s3: S3Settings { default_profile, bucket_profiles: config.bucket_profiles() },
+        s3: S3Settings {
+            default_profile,
+            bucket_profiles: config.bucket_profiles(),
+        },
     };
     let addr = |flag: &Option<String>, file: &Option<String>, default: &str| {
-        flag.clone().or_else(|| file.clone()).unwrap_or_else(|| default.to_owned())
+        flag.clone()
+            .or_else(|| file.clone())
+            .unwrap_or_else(|| default.to_owned())
     };
     let s3_addr = addr(&args.s3_addr, &g.s3_addr, "127.0.0.1:9000");
     let http_addr = addr(&args.http_addr, &g.http_addr, "127.0.0.1:8080");
@@ -68,19 +77,22 @@ pub fn run(args: GatewayArgs, config: &ConfigFile) -> Result<()> {
     let data_dir = config.data_dir(args.data_dir.as_deref())?;
     let store = open_store(&data_dir)?;
 
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
         let bind = |a: String, what: &'static str| async move {
-            TcpListener::bind(&a).await.with_context(|| format!("binding the {what} address {a}"))
+            TcpListener::bind(&a)
+                .await
+                .with_context(|| format!("binding the {what} address {a}"))
         };
         let listeners = Listeners {
             s3: bind(s3_addr, "S3").await?,
             http: bind(http_addr, "HTTP gateway").await?,
             metrics: bind(metrics_addr, "metrics").await?,
-            control: Some(
-                cairn_gateway::control::bind(&data_dir)
-                    .with_context(|| format!("binding the control socket in {}", data_dir.display()))?,
-            ),
+            control: Some(cairn_gateway::control::bind(&data_dir).with_context(|| {
+                format!("binding the control socket in {}", data_dir.display())
+            })?),
         };
         let addrs = listeners.addrs()?;
         tracing::info!(
@@ -101,13 +113,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {},
             _ = term.recv() => {},

@@ -68,7 +68,8 @@ fn store_blocks(
         Backend::Local(store) => {
             let mut upload = store.begin_upload()?;
             let result = {
-                let mut sink = |b: Block| -> Result<()> { Ok(upload.put_block(b.cid.hash(), &b.data)?) };
+                let mut sink =
+                    |b: Block| -> Result<()> { Ok(upload.put_block(b.cid.hash(), &b.data)?) };
                 build(&mut sink)
             };
             match result {
@@ -86,20 +87,34 @@ fn store_blocks(
 }
 
 /// `cairn add`.
-pub fn add(path: &Path, profile: Profile, only_hash: bool, recursive: bool, hidden: bool, dir: &Path) -> Result<()> {
+pub fn add(
+    path: &Path,
+    profile: Profile,
+    only_hash: bool,
+    recursive: bool,
+    hidden: bool,
+    dir: &Path,
+) -> Result<()> {
     let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
     if meta.is_dir() && !recursive {
-        bail!("{} is a directory: use -r to add it recursively", path.display());
+        bail!(
+            "{} is a directory: use -r to add it recursively",
+            path.display()
+        );
     }
     let build = |sink: &mut dyn FnMut(Block) -> Result<()>| -> Result<Cid> {
         if meta.is_dir() {
-            let options = AddOptions { profile, include_hidden: hidden };
+            let options = AddOptions {
+                profile,
+                include_hidden: hidden,
+            };
             let bar = progress::bytes(None, "adding");
             let mut counted = |b: Block| {
                 bar.inc(b.data.len() as u64);
                 sink(b)
             };
-            let root = add_dir_with(path, options, &mut counted).with_context(|| format!("adding {}", path.display()));
+            let root = add_dir_with(path, options, &mut counted)
+                .with_context(|| format!("adding {}", path.display()));
             bar.finish_and_clear();
             Ok(root?.cid)
         } else {
@@ -116,13 +131,20 @@ pub fn add(path: &Path, profile: Profile, only_hash: bool, recursive: bool, hidd
     Ok(())
 }
 
-fn hash_file(path: &Path, len: u64, profile: Profile, sink: &mut dyn FnMut(Block) -> Result<()>) -> Result<Cid> {
+fn hash_file(
+    path: &Path,
+    len: u64,
+    profile: Profile,
+    sink: &mut dyn FnMut(Block) -> Result<()>,
+) -> Result<Cid> {
     let mut file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let bar = progress::bytes(Some(len), "adding");
     let mut builder = FileBuilder::new(profile);
     let mut buf = vec![0u8; READ_SIZE];
     loop {
-        let n = file.read(&mut buf).with_context(|| format!("reading {}", path.display()))?;
+        let n = file
+            .read(&mut buf)
+            .with_context(|| format!("reading {}", path.display()))?;
         if n == 0 {
             break;
         }
@@ -139,7 +161,9 @@ fn hash_file(path: &Path, len: u64, profile: Profile, sink: &mut dyn FnMut(Block
 fn write_atomically(output: &Path, fill: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
     let tmp = output.with_extension("cairn-partial");
     let result = (|| -> Result<()> {
-        let mut out = BufWriter::new(File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?);
+        let mut out = BufWriter::new(
+            File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?,
+        );
         fill(&mut out)?;
         out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
         std::fs::rename(&tmp, output).with_context(|| format!("writing {}", output.display()))
@@ -155,11 +179,15 @@ pub fn get(cid: &str, output: &Path, dir: &Path) -> Result<()> {
     let cid = parse_cid(cid)?;
     match backend(dir)? {
         Backend::Remote(remote) => write_atomically(output, |out| {
-            remote.fetch(&format!("/ipfs/{cid}"), out).map(drop).with_context(|| format!("reading {cid}"))
+            remote
+                .fetch(&format!("/ipfs/{cid}"), out)
+                .map(drop)
+                .with_context(|| format!("reading {cid}"))
         }),
         Backend::Local(store) => {
             let source = StoreSource(store);
-            let size = cairn_dag::reader::file_size(&source, &cid).with_context(|| format!("reading {cid}"))?;
+            let size = cairn_dag::reader::file_size(&source, &cid)
+                .with_context(|| format!("reading {cid}"))?;
             write_atomically(output, |out| {
                 let bar = progress::bytes(Some(size), "getting");
                 for piece in FileReader::new(&source, cid) {
@@ -180,7 +208,9 @@ pub fn car_export(cid: &str, output: Option<&Path>, dir: &Path) -> Result<()> {
     let backend = backend(dir)?;
     let export = |out: &mut dyn Write| -> Result<()> {
         match &backend {
-            Backend::Remote(remote) => remote.fetch(&format!("/ipfs/{cid}?format=car"), out).map(drop),
+            Backend::Remote(remote) => remote
+                .fetch(&format!("/ipfs/{cid}?format=car"), out)
+                .map(drop),
             Backend::Local(store) => {
                 let source = StoreSource(store.clone());
                 let mut car = CarWriter::new(out, &[cid])?;

@@ -147,20 +147,45 @@ fn main() -> std::process::ExitCode {
 fn run(cli: Cli) -> Result<()> {
     let config = config::ConfigFile::load(cli.config.as_deref())?;
     match cli.command {
-        Command::Add { path, profile, only_hash, recursive, hidden, data_dir } => {
+        Command::Add {
+            path,
+            profile,
+            only_hash,
+            recursive,
+            hidden,
+            data_dir,
+        } => {
             let dir = config.data_dir(data_dir.as_deref())?;
             local::add(&path, profile, only_hash, recursive, hidden, &dir)
         }
-        Command::Get { cid, output, data_dir } => local::get(&cid, &output, &config.data_dir(data_dir.as_deref())?),
-        Command::Car { command: CarCommand::Export { cid, output, data_dir } } => {
-            local::car_export(&cid, output.as_deref(), &config.data_dir(data_dir.as_deref())?)
-        }
-        Command::Car { command: CarCommand::Import { file, data_dir } } => {
-            local::car_import(&file, &config.data_dir(data_dir.as_deref())?)
-        }
-        Command::Bucket { command: BucketCommand::Create { name, profile, data_dir } } => {
-            local::bucket_create(&name, profile, &config.data_dir(data_dir.as_deref())?)
-        }
+        Command::Get {
+            cid,
+            output,
+            data_dir,
+        } => local::get(&cid, &output, &config.data_dir(data_dir.as_deref())?),
+        Command::Car {
+            command:
+                CarCommand::Export {
+                    cid,
+                    output,
+                    data_dir,
+                },
+        } => local::car_export(
+            &cid,
+            output.as_deref(),
+            &config.data_dir(data_dir.as_deref())?,
+        ),
+        Command::Car {
+            command: CarCommand::Import { file, data_dir },
+        } => local::car_import(&file, &config.data_dir(data_dir.as_deref())?),
+        Command::Bucket {
+            command:
+                BucketCommand::Create {
+                    name,
+                    profile,
+                    data_dir,
+                },
+        } => local::bucket_create(&name, profile, &config.data_dir(data_dir.as_deref())?),
         Command::Commp { file, json } => commp::run(&file, json),
         Command::Gateway(args) => gateway::run(args, &config),
         Command::Devnet(args) => devnet::run(args),

@@ -33,7 +33,9 @@ impl Remote {
     /// Connects to the gateway holding `data_dir`.
     pub fn connect(data_dir: &Path) -> Result<Remote> {
         let socket = cairn_gateway::control::socket_path(data_dir);
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
         runtime
             .block_on(UnixStream::connect(&socket))
             .with_context(|| {
@@ -46,13 +48,19 @@ impl Remote {
         Ok(Remote { socket, runtime })
     }
 
-    async fn send(&self, method: Method, path: &str, body: Body) -> Result<http::Response<hyper::body::Incoming>> {
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Body,
+    ) -> Result<http::Response<hyper::body::Incoming>> {
         let stream = UnixStream::connect(&self.socket)
             .await
             .with_context(|| format!("connecting to {}", self.socket.display()))?;
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-            .await
-            .context("talking to the gateway")?;
+        let (mut sender, conn) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                .await
+                .context("talking to the gateway")?;
         tokio::spawn(conn);
         let req = Request::builder()
             .method(method)
@@ -60,12 +68,20 @@ impl Remote {
             .header("host", "cairn-gateway")
             .body(body)
             .context("building the request")?;
-        sender.send_request(req).await.context("the gateway did not answer")
+        sender
+            .send_request(req)
+            .await
+            .context("the gateway did not answer")
     }
 
     async fn text(resp: http::Response<hyper::body::Incoming>) -> Result<(StatusCode, String)> {
         let status = resp.status();
-        let body = resp.into_body().collect().await.context("reading the gateway's answer")?.to_bytes();
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .context("reading the gateway's answer")?
+            .to_bytes();
         Ok((status, String::from_utf8_lossy(&body).into_owned()))
     }
 
@@ -83,18 +99,24 @@ impl Remote {
                 .chain(rest)
                 .map_ok(Frame::data);
             let body = BodyExt::boxed(StreamBody::new(stream));
-            let (status, text) = Self::text(self.send(Method::POST, "/v0/import", body).await?).await?;
+            let (status, text) =
+                Self::text(self.send(Method::POST, "/v0/import", body).await?).await?;
             if status != StatusCode::OK {
                 bail!("the gateway refused the import: {}", text.trim());
             }
-            text.lines().map(|l| Cid::try_from(l).context("the gateway answered a bad CID")).collect()
+            text.lines()
+                .map(|l| Cid::try_from(l).context("the gateway answered a bad CID"))
+                .collect()
         })
     }
 
     /// Stores blocks produced by `build` (any order), pinned under the root
     /// it returns: the blocks are spooled to a temporary file, then sent as
     /// one CAR.
-    pub fn store_blocks<E>(&self, build: impl FnOnce(&mut dyn FnMut(Block) -> Result<()>) -> Result<Cid, E>) -> Result<Cid>
+    pub fn store_blocks<E>(
+        &self,
+        build: impl FnOnce(&mut dyn FnMut(Block) -> Result<()>) -> Result<Cid, E>,
+    ) -> Result<Cid>
     where
         E: Into<anyhow::Error>,
     {
@@ -129,7 +151,13 @@ impl Remote {
     /// Streams `path` (under `/ipfs/`) into `out`.
     pub fn fetch(&self, path: &str, out: &mut dyn Write) -> Result<u64> {
         self.runtime.block_on(async {
-            let resp = self.send(Method::GET, path, BodyExt::boxed(Empty::new().map_err(|e| match e {}))).await?;
+            let resp = self
+                .send(
+                    Method::GET,
+                    path,
+                    BodyExt::boxed(Empty::new().map_err(|e| match e {})),
+                )
+                .await?;
             if resp.status() != StatusCode::OK {
                 let (status, text) = Self::text(resp).await?;
                 bail!("the gateway answered {status}: {}", text.trim());

@@ -63,7 +63,13 @@ fn uri_encode(segment: &str) -> String {
 
 impl S3Client {
     /// Sends a signed request for `/{bucket}[/{key}]`.
-    pub async fn send(&self, method: Method, bucket: &str, key: Option<&str>, body: Bytes) -> Result<S3Response> {
+    pub async fn send(
+        &self,
+        method: Method,
+        bucket: &str,
+        key: Option<&str>,
+        body: Bytes,
+    ) -> Result<S3Response> {
         let mut path = format!("/{}", uri_encode(bucket));
         if let Some(key) = key {
             for segment in key.split('/') {
@@ -72,8 +78,18 @@ impl S3Client {
             }
         }
         let now = time::OffsetDateTime::now_utc();
-        let date = format!("{:04}{:02}{:02}", now.year(), u8::from(now.month()), now.day());
-        let amz_date = format!("{date}T{:02}{:02}{:02}Z", now.hour(), now.minute(), now.second());
+        let date = format!(
+            "{:04}{:02}{:02}",
+            now.year(),
+            u8::from(now.month()),
+            now.day()
+        );
+        let amz_date = format!(
+            "{date}T{:02}{:02}{:02}Z",
+            now.hour(),
+            now.minute(),
+            now.second()
+        );
         let payload_hash = hex::encode(Sha256::digest(&body));
         let canonical = format!(
             "{method}\n{path}\n\nhost:{host}\nx-amz-content-sha256:{payload_hash}\nx-amz-date:{amz_date}\n\nhost;x-amz-content-sha256;x-amz-date\n{payload_hash}",
@@ -105,22 +121,44 @@ impl S3Client {
         let stream = TcpStream::connect(&self.endpoint)
             .await
             .with_context(|| format!("connecting to the S3 gateway at {}", self.endpoint))?;
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-            .await
-            .context("HTTP handshake with the S3 gateway")?;
+        let (mut sender, conn) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                .await
+                .context("HTTP handshake with the S3 gateway")?;
         tokio::spawn(conn);
-        let resp = sender.send_request(request).await.context("sending the S3 request")?;
+        let resp = sender
+            .send_request(request)
+            .await
+            .context("sending the S3 request")?;
         let (parts, body) = resp.into_parts();
-        let body = body.collect().await.context("reading the S3 response")?.to_bytes();
-        Ok(S3Response { status: parts.status, headers: parts.headers, body })
+        let body = body
+            .collect()
+            .await
+            .context("reading the S3 response")?
+            .to_bytes();
+        Ok(S3Response {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        })
     }
 
     /// Like [`S3Client::send`], failing unless the status is 2xx.
-    pub async fn send_ok(&self, method: Method, bucket: &str, key: Option<&str>, body: Bytes) -> Result<S3Response> {
+    pub async fn send_ok(
+        &self,
+        method: Method,
+        bucket: &str,
+        key: Option<&str>,
+        body: Bytes,
+    ) -> Result<S3Response> {
         let what = format!("{method} /{bucket}/{}", key.unwrap_or_default());
         let resp = self.send(method, bucket, key, body).await?;
         if !resp.status.is_success() {
-            bail!("{what} answered {}: {}", resp.status, String::from_utf8_lossy(&resp.body));
+            bail!(
+                "{what} answered {}: {}",
+                resp.status,
+                String::from_utf8_lossy(&resp.body)
+            );
         }
         Ok(resp)
     }
@@ -137,12 +175,24 @@ pub async fn http_get(endpoint: &str, path: &str) -> Result<S3Response> {
     let stream = TcpStream::connect(endpoint)
         .await
         .with_context(|| format!("connecting to {endpoint}"))?;
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-        .await
-        .context("HTTP handshake")?;
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .context("HTTP handshake")?;
     tokio::spawn(conn);
-    let resp = sender.send_request(request).await.context("sending the HTTP request")?;
+    let resp = sender
+        .send_request(request)
+        .await
+        .context("sending the HTTP request")?;
     let (parts, body) = resp.into_parts();
-    let body = body.collect().await.context("reading the HTTP response")?.to_bytes();
-    Ok(S3Response { status: parts.status, headers: parts.headers, body })
+    let body = body
+        .collect()
+        .await
+        .context("reading the HTTP response")?
+        .to_bytes();
+    Ok(S3Response {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+    })
 }

@@ -31,13 +31,22 @@ fn only_hash_prints_the_cid_alone_for_both_profiles() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let file = dir.path().join("hw.txt");
     std::fs::write(&file, b"hello world").unwrap_or_default();
-    assert_eq!(ok(&["add", s(&file), "--only-hash"]), "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e\n");
+    assert_eq!(
+        ok(&["add", s(&file), "--only-hash"]),
+        "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e\n"
+    );
     assert_eq!(
         ok(&["add", s(&file), "--profile", "kubo-legacy", "--only-hash"]),
         "Qmf412jQZiuVUtdgnB36FXFX7xg5V6KEbSJ4dpQuhkLyfD\n"
     );
     assert_eq!(
-        ok(&["add", s(&file), "--profile", "unixfs-v0-2015", "--only-hash"]),
+        ok(&[
+            "add",
+            s(&file),
+            "--profile",
+            "unixfs-v0-2015",
+            "--only-hash"
+        ]),
         "Qmf412jQZiuVUtdgnB36FXFX7xg5V6KEbSJ4dpQuhkLyfD\n"
     );
     // --only-hash stores nothing: no data dir appears.
@@ -50,10 +59,14 @@ fn only_hash_prints_the_cid_alone_for_both_profiles() {
 fn add_get_and_car_round_trip_across_stores() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let file = dir.path().join("data.bin");
-    let bytes: Vec<u8> = (0..(2 << 20) + 777).map(|i: u32| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let bytes: Vec<u8> = (0..(2 << 20) + 777)
+        .map(|i: u32| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     std::fs::write(&file, &bytes).unwrap_or_default();
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
-    let cid = ok(&["add", s(&file), "--data-dir", s(&a)]).trim().to_owned();
+    let cid = ok(&["add", s(&file), "--data-dir", s(&a)])
+        .trim()
+        .to_owned();
     assert_eq!(ok(&["add", s(&file), "--only-hash"]).trim(), cid);
 
     let out = dir.path().join("out.bin");
@@ -62,7 +75,10 @@ fn add_get_and_car_round_trip_across_stores() {
 
     let car = dir.path().join("x.car");
     ok(&["car", "export", &cid, "-o", s(&car), "--data-dir", s(&a)]);
-    assert_eq!(ok(&["car", "import", s(&car), "--data-dir", s(&b)]).trim(), cid);
+    assert_eq!(
+        ok(&["car", "import", s(&car), "--data-dir", s(&b)]).trim(),
+        cid
+    );
     let out2 = dir.path().join("out2.bin");
     ok(&["get", &cid, "-o", s(&out2), "--data-dir", s(&b)]);
     assert_eq!(std::fs::read(&out2).unwrap_or_default(), bytes);
@@ -74,7 +90,9 @@ fn a_corrupt_car_is_refused_and_stores_nothing() {
     let file = dir.path().join("data.bin");
     std::fs::write(&file, vec![42u8; 700_000]).unwrap_or_default();
     let a = dir.path().join("a");
-    let cid = ok(&["add", s(&file), "--data-dir", s(&a)]).trim().to_owned();
+    let cid = ok(&["add", s(&file), "--data-dir", s(&a)])
+        .trim()
+        .to_owned();
     let car = dir.path().join("x.car");
     ok(&["car", "export", &cid, "-o", s(&car), "--data-dir", s(&a)]);
     let mut raw = std::fs::read(&car).unwrap_or_default();
@@ -86,9 +104,19 @@ fn a_corrupt_car_is_refused_and_stores_nothing() {
     let out = cairn(&["car", "import", s(&car), "--data-dir", s(&b)]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("does not match its CID") && err.contains("nothing was stored"), "{err}");
+    assert!(
+        err.contains("does not match its CID") && err.contains("nothing was stored"),
+        "{err}"
+    );
     // Nothing of it is readable from the second store.
-    let got = cairn(&["get", &cid, "-o", s(&dir.path().join("o")), "--data-dir", s(&b)]);
+    let got = cairn(&[
+        "get",
+        &cid,
+        "-o",
+        s(&dir.path().join("o")),
+        "--data-dir",
+        s(&b),
+    ]);
     assert!(!got.status.success());
 }
 
@@ -101,7 +129,10 @@ fn directories_add_recursively_and_hidden_entries_are_opt_in() {
     std::fs::write(root.join("sub/b.txt"), b"bee").unwrap_or_default();
     std::fs::write(root.join(".hidden"), b"secret").unwrap_or_default();
     let refused = cairn(&["add", s(&root), "--only-hash"]);
-    assert!(!refused.status.success(), "a directory without -r is refused");
+    assert!(
+        !refused.status.success(),
+        "a directory without -r is refused"
+    );
     let plain = ok(&["add", "-r", s(&root), "--only-hash"]);
     let hidden = ok(&["add", "-r", "--hidden", s(&root), "--only-hash"]);
     assert_ne!(plain, hidden, "--hidden includes .hidden");
@@ -131,7 +162,12 @@ fn start_gateway(data: &Path) -> Gateway {
     let addr = |p: u16| format!("127.0.0.1:{p}");
     let mut child = Command::new(env!("CARGO_BIN_EXE_cairn"))
         .args(["gateway", "--data-dir", s(data)])
-        .args(["--s3-addr", &addr(free_port()), "--http-addr", &addr(free_port())])
+        .args([
+            "--s3-addr",
+            &addr(free_port()),
+            "--http-addr",
+            &addr(free_port()),
+        ])
         .args(["--metrics-addr", &addr(free_port())])
         .env("CAIRN_S3_ACCESS_KEY", "test-access")
         .env("CAIRN_S3_SECRET_KEY", "test-secret")
@@ -141,7 +177,10 @@ fn start_gateway(data: &Path) -> Gateway {
         .unwrap_or_else(|e| panic!("starting the gateway: {e}"));
     let stderr = child.stderr.take().unwrap_or_else(|| panic!("no stderr"));
     let mut lines = std::io::BufReader::new(stderr).lines();
-    let ready = lines.by_ref().map_while(Result::ok).any(|l| l.contains("cairn gateway ready"));
+    let ready = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .any(|l| l.contains("cairn gateway ready"));
     assert!(ready, "the gateway never said it was ready");
     std::thread::spawn(move || lines.for_each(drop));
     Gateway(child)
@@ -156,7 +195,9 @@ fn commands_go_through_a_running_gateway_instead_of_failing_on_its_lock() {
     std::fs::write(&file, &bytes).unwrap_or_default();
     let _gw = start_gateway(&data);
 
-    let cid = ok(&["add", s(&file), "--data-dir", s(&data)]).trim().to_owned();
+    let cid = ok(&["add", s(&file), "--data-dir", s(&data)])
+        .trim()
+        .to_owned();
     assert_eq!(ok(&["add", s(&file), "--only-hash"]).trim(), cid);
     let out = dir.path().join("out.bin");
     ok(&["get", &cid, "-o", s(&out), "--data-dir", s(&data)]);
@@ -165,7 +206,10 @@ fn commands_go_through_a_running_gateway_instead_of_failing_on_its_lock() {
     let car = dir.path().join("x.car");
     ok(&["car", "export", &cid, "-o", s(&car), "--data-dir", s(&data)]);
     let other = dir.path().join("other");
-    assert_eq!(ok(&["car", "import", s(&car), "--data-dir", s(&other)]).trim(), cid);
+    assert_eq!(
+        ok(&["car", "import", s(&car), "--data-dir", s(&other)]).trim(),
+        cid
+    );
 
     let tree = dir.path().join("tree");
     std::fs::create_dir_all(tree.join("sub")).unwrap_or_default();
@@ -173,11 +217,22 @@ fn commands_go_through_a_running_gateway_instead_of_failing_on_its_lock() {
     let dir_cid = ok(&["add", "-r", s(&tree), "--data-dir", s(&data)]);
     assert_eq!(ok(&["add", "-r", s(&tree), "--only-hash"]), dir_cid);
 
-    ok(&["bucket", "create", "photos", "--profile", "kubo-legacy", "--data-dir", s(&data)]);
+    ok(&[
+        "bucket",
+        "create",
+        "photos",
+        "--profile",
+        "kubo-legacy",
+        "--data-dir",
+        s(&data),
+    ]);
     let again = cairn(&["bucket", "create", "photos", "--data-dir", s(&data)]);
     assert!(!again.status.success());
     let err = String::from_utf8_lossy(&again.stderr);
-    assert!(err.contains("already exists") && !err.to_lowercase().contains("lock"), "{err}");
+    assert!(
+        err.contains("already exists") && !err.to_lowercase().contains("lock"),
+        "{err}"
+    );
 
     // A corrupt CAR is refused by the gateway too, and stores nothing.
     let mut raw = std::fs::read(&car).unwrap_or_default();
@@ -196,19 +251,46 @@ fn devnet_round_trips_a_file_through_s3_and_by_cid() {
     let state = dir.path().join("devnet");
     let any = "127.0.0.1:0";
     let out = ok(&[
-        "devnet", "--once", "--dir", s(&state), "--s3-addr", any, "--http-addr", any, "--metrics-addr", any,
+        "devnet",
+        "--once",
+        "--dir",
+        s(&state),
+        "--s3-addr",
+        any,
+        "--http-addr",
+        any,
+        "--metrics-addr",
+        any,
     ]);
-    for step in ["PutObject", "GetObject", "format=car", "plain bytes", "round trip OK"] {
+    for step in [
+        "PutObject",
+        "GetObject",
+        "format=car",
+        "plain bytes",
+        "round trip OK",
+    ] {
         assert!(out.contains(step), "missing {step:?} in:\n{out}");
     }
     assert!(!out.contains("FAILED"), "{out}");
     // State persists: the credentials and the store are reused by a second run.
     let creds = std::fs::read_to_string(state.join("credentials")).unwrap_or_default();
     let again = ok(&[
-        "devnet", "--once", "--dir", s(&state), "--s3-addr", any, "--http-addr", any, "--metrics-addr", any,
+        "devnet",
+        "--once",
+        "--dir",
+        s(&state),
+        "--s3-addr",
+        any,
+        "--http-addr",
+        any,
+        "--metrics-addr",
+        any,
     ]);
     assert!(again.contains("round trip OK"));
-    assert_eq!(std::fs::read_to_string(state.join("credentials")).unwrap_or_default(), creds);
+    assert_eq!(
+        std::fs::read_to_string(state.join("credentials")).unwrap_or_default(),
+        creds
+    );
 }
 
 #[test]
@@ -219,10 +301,21 @@ fn commp_prints_filecoin_piece_cids() {
     std::fs::write(&file, vec![0u8; 2032]).unwrap_or_default();
     let out = ok(&["commp", s(&file), "--json"]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
-    assert_eq!(v["piece_cid"], "baga6ea4seaqpy7usqklokfx2vxuynmupslkeutzexe2uqurdg5vhtebhxqmpqmy");
+    assert_eq!(
+        v["piece_cid"],
+        "baga6ea4seaqpy7usqklokfx2vxuynmupslkeutzexe2uqurdg5vhtebhxqmpqmy"
+    );
     assert_eq!(v["padded_size"], 2048);
     assert_eq!(v["unpadded_size"], 2032);
-    assert!(v["piece_cid_v2"].as_str().is_some_and(|c| c.starts_with("bafkzcib")), "{out}");
+    assert!(
+        v["piece_cid_v2"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("bafkzcib")),
+        "{out}"
+    );
     let plain = ok(&["commp", s(&file)]);
-    assert!(plain.contains("baga6ea4seaqpy7usqklokfx2vxuynmupslkeutzexe2uqurdg5vhtebhxqmpqmy"), "{plain}");
+    assert!(
+        plain.contains("baga6ea4seaqpy7usqklokfx2vxuynmupslkeutzexe2uqurdg5vhtebhxqmpqmy"),
+        "{plain}"
+    );
 }

@@ -3,14 +3,19 @@
 //! - [`fr32`]: padding (127 unpadded bytes to 128 padded bytes);
 //! - [`commp`]: the piece commitment with its v1 and v2 (FRC-0069) piece CIDs;
 //! - [`pieces`]: piece alignment in a sector, staging, and CommD;
+//! - [`sector`]: the registered seal and window PoSt proofs and what each
+//!   sector size means (nodes, layers, partitions, challenges, tree shapes);
+//! - [`sdr`]: the sealing graph, its parent cache, the replica id, the label
+//!   layers and the replica encoding;
 //! - [`poseidon`]: Filecoin's Poseidon hash over BLS12-381 `Fr` (neptune 11's
 //!   constants, on arkworks), with [`field`] for `Fr` and its 32-byte encoding;
 //! - [`tree`]: on-disk Merkle trees (SHA-256 and Poseidon) with openings;
 //! - [`challenges`]: PoRep and WindowPoSt challenge derivation;
 //! - [`codec`]: the byte format of phase outputs and proofs.
 //!
-//! Everything streams: memory does not grow with the input. This crate
-//! depends on nothing else of Cairn's.
+//! Everything streams or is bounded: memory does not grow with the input,
+//! except SDR's two label layers, as in rust-fil-proofs. This crate depends
+//! on nothing else of Cairn's.
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 #![warn(clippy::expect_used)]
@@ -23,4 +28,6 @@ pub mod field;
 pub mod fr32;
 pub mod pieces;
 pub mod poseidon;
+pub mod sdr;
+pub mod sector;
 pub mod tree;

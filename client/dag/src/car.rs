@@ -125,7 +125,10 @@ impl<W: Write> CarWriter<W> {
     pub fn new(mut out: W, roots: &[Cid]) -> io::Result<CarWriter<W>> {
         let header = car_header(roots);
         out.write_all(&header)?;
-        Ok(CarWriter { out, written: header.len() as u64 })
+        Ok(CarWriter {
+            out,
+            written: header.len() as u64,
+        })
     }
 
     /// Writes one block.
@@ -208,7 +211,9 @@ pub struct DagWalk<'a> {
 
 impl std::fmt::Debug for DagWalk<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DagWalk").field("options", &self.options).finish()
+        f.debug_struct("DagWalk")
+            .field("options", &self.options)
+            .finish()
     }
 }
 
@@ -218,7 +223,11 @@ impl<'a> DagWalk<'a> {
         DagWalk {
             source,
             options,
-            stack: vec![Step { cid: root, offset: 0, entity: true }],
+            stack: vec![Step {
+                cid: root,
+                offset: 0,
+                entity: true,
+            }],
             seen: HashSet::new(),
         }
     }
@@ -232,7 +241,10 @@ impl<'a> DagWalk<'a> {
             if self.options.scope != Scope::Block {
                 self.push_children(&step, &data)?;
             }
-            return Ok(Some(Block { cid: step.cid, data }));
+            return Ok(Some(Block {
+                cid: step.cid,
+                data,
+            }));
         }
         Ok(None)
     }
@@ -241,9 +253,15 @@ impl<'a> DagWalk<'a> {
         if step.cid.codec() != CODEC_DAG_PB {
             return Ok(());
         }
-        let node = PbNode::decode(data).map_err(|source| DagError::Pb { cid: step.cid, source })?;
+        let node = PbNode::decode(data).map_err(|source| DagError::Pb {
+            cid: step.cid,
+            source,
+        })?;
         let entity_only = self.options.scope == Scope::Entity;
-        let fs = node.data.as_deref().and_then(|d| UnixFsData::decode(d).ok());
+        let fs = node
+            .data
+            .as_deref()
+            .and_then(|d| UnixFsData::decode(d).ok());
         let mut next = Vec::with_capacity(node.links.len());
         match fs.as_ref().map(|f| f.kind) {
             Some(DataType::File | DataType::Raw) if entity_only => {
@@ -252,9 +270,14 @@ impl<'a> DagWalk<'a> {
                 let Some(fs) = fs else { return Ok(()) };
                 let mut offset = step.offset + fs.data.as_ref().map_or(0, |d| d.len() as u64);
                 for (link, size) in node.links.iter().zip(fs.blocksizes.iter()) {
-                    let overlaps = offset < end && offset + size > start || (*size == 0 && offset == start);
+                    let overlaps =
+                        offset < end && offset + size > start || (*size == 0 && offset == start);
                     if overlaps {
-                        next.push(Step { cid: link.cid, offset, entity: true });
+                        next.push(Step {
+                            cid: link.cid,
+                            offset,
+                            entity: true,
+                        });
                     }
                     offset += size;
                 }
@@ -264,13 +287,21 @@ impl<'a> DagWalk<'a> {
                 // A shard's own sub-shards belong to the entity; entries do not.
                 for link in &node.links {
                     if link.name.as_deref().is_some_and(|n| n.len() == 2) {
-                        next.push(Step { cid: link.cid, offset: 0, entity: true });
+                        next.push(Step {
+                            cid: link.cid,
+                            offset: 0,
+                            entity: true,
+                        });
                     }
                 }
             }
             _ => {
                 for link in &node.links {
-                    next.push(Step { cid: link.cid, offset: 0, entity: !entity_only });
+                    next.push(Step {
+                        cid: link.cid,
+                        offset: 0,
+                        entity: !entity_only,
+                    });
                 }
             }
         }
@@ -358,9 +389,11 @@ impl<R: Read> CarReader<R> {
             1 => header_roots(&header)?,
             2 => {
                 let mut fixed = [0u8; 40];
-                input.read_exact(&mut fixed).map_err(|_| CarError::BadHeader {
-                    reason: "CAR v2 header is truncated".into(),
-                })?;
+                input
+                    .read_exact(&mut fixed)
+                    .map_err(|_| CarError::BadHeader {
+                        reason: "CAR v2 header is truncated".into(),
+                    })?;
                 offset += 40;
                 let word = |i: usize| {
                     let mut w = [0u8; 8];
@@ -369,16 +402,27 @@ impl<R: Read> CarReader<R> {
                 };
                 let (data_offset, data_size) = (word(16), word(24));
                 if data_offset < offset {
-                    return Err(CarError::BadHeader { reason: "CAR v2 data offset overlaps its header".into() });
+                    return Err(CarError::BadHeader {
+                        reason: "CAR v2 data offset overlaps its header".into(),
+                    });
                 }
-                io::copy(&mut (&mut input).take(data_offset - offset), &mut io::sink())?;
+                io::copy(
+                    &mut (&mut input).take(data_offset - offset),
+                    &mut io::sink(),
+                )?;
                 let mut inner: Box<dyn Read + Send> = Box::new(input.take(data_size));
                 let (header, inner_offset) = read_header(&mut inner)?;
                 if header_version(&header)? != 1 {
-                    return Err(CarError::BadHeader { reason: "CAR v2 payload is not CAR v1".into() });
+                    return Err(CarError::BadHeader {
+                        reason: "CAR v2 payload is not CAR v1".into(),
+                    });
                 }
                 let roots = header_roots(&header)?;
-                return Ok(CarReader::with_roots(inner, data_offset + inner_offset, roots));
+                return Ok(CarReader::with_roots(
+                    inner,
+                    data_offset + inner_offset,
+                    roots,
+                ));
             }
             version => return Err(CarError::UnsupportedVersion { version }),
         };
@@ -410,12 +454,20 @@ impl CarReader<Box<dyn Read + Send>> {
         let frame_offset = self.offset;
         let len = match varint::read(&mut self.input)? {
             None => return Ok(None),
-            Some(Err(source)) => return Err(CarError::BadVarint { offset: frame_offset, source }),
+            Some(Err(source)) => {
+                return Err(CarError::BadVarint {
+                    offset: frame_offset,
+                    source,
+                });
+            }
             Some(Ok(len)) => len,
         };
         self.offset += varint::encoded_len(len) as u64;
         if len > MAX_FRAME_LEN {
-            return Err(CarError::FrameTooLarge { offset: frame_offset, len });
+            return Err(CarError::FrameTooLarge {
+                offset: frame_offset,
+                len,
+            });
         }
         // Read the CID from a small head, then the data into one buffer of
         // exactly its size: no copy of the frame, no over-allocation.
@@ -425,7 +477,11 @@ impl CarReader<Box<dyn Read + Send>> {
         let got = read_full(&mut self.input, head)? as u64;
         if got < head_len as u64 {
             self.offset += got;
-            return Err(CarError::TruncatedBlock { offset: frame_offset, expected: len, got });
+            return Err(CarError::TruncatedBlock {
+                offset: frame_offset,
+                expected: len,
+                got,
+            });
         }
         let mut cursor = io::Cursor::new(&head[..]);
         let cid = Cid::read_bytes(&mut cursor).map_err(|e| CarError::BadCid {
@@ -439,9 +495,16 @@ impl CarReader<Box<dyn Read + Send>> {
         let more = (&mut self.input).take(rest).read_to_end(&mut data)? as u64;
         self.offset += head_len as u64 + more;
         if more < rest {
-            return Err(CarError::TruncatedBlock { offset: frame_offset, expected: len, got: head_len as u64 + more });
+            return Err(CarError::TruncatedBlock {
+                offset: frame_offset,
+                expected: len,
+                got: head_len as u64 + more,
+            });
         }
-        verify_block(&cid, &data).map_err(|source| CarError::HashMismatch { offset: frame_offset, source })?;
+        verify_block(&cid, &data).map_err(|source| CarError::HashMismatch {
+            offset: frame_offset,
+            source,
+        })?;
         let links = block_links(&cid, &data).map_err(|e| CarError::BadBlock {
             offset: frame_offset,
             cid,
@@ -470,7 +533,11 @@ impl CarReader<Box<dyn Read + Send>> {
                 return Err(CarError::MissingBlock { cid: *cid });
             }
         }
-        Ok(CarSummary { roots: self.roots, blocks: self.blocks, bytes: self.offset })
+        Ok(CarSummary {
+            roots: self.roots,
+            blocks: self.blocks,
+            bytes: self.offset,
+        })
     }
 }
 
@@ -490,22 +557,34 @@ fn read_full<R: Read>(input: &mut R, buf: &mut [u8]) -> io::Result<usize> {
 
 fn read_header<R: Read>(input: &mut R) -> Result<(Value, u64), CarError> {
     let len = match varint::read(input)? {
-        None => return Err(CarError::BadHeader { reason: "the input is empty".into() }),
+        None => {
+            return Err(CarError::BadHeader {
+                reason: "the input is empty".into(),
+            });
+        }
         Some(Err(source)) => return Err(CarError::BadVarint { offset: 0, source }),
         Some(Ok(len)) => len,
     };
     if len == 0 || len > MAX_HEADER_LEN {
-        return Err(CarError::BadHeader { reason: format!("header length {len} is out of range") });
+        return Err(CarError::BadHeader {
+            reason: format!("header length {len} is out of range"),
+        });
     }
     let mut body = Vec::with_capacity(len as usize);
     input.take(len).read_to_end(&mut body)?;
     if (body.len() as u64) < len {
-        return Err(CarError::BadHeader { reason: "the input ends inside the header".into() });
+        return Err(CarError::BadHeader {
+            reason: "the input ends inside the header".into(),
+        });
     }
     let mut decoder = cbor::Decoder::new(&body);
-    let value = decoder.value().map_err(|reason| CarError::BadHeader { reason })?;
+    let value = decoder
+        .value()
+        .map_err(|reason| CarError::BadHeader { reason })?;
     if !decoder.at_end() {
-        return Err(CarError::BadHeader { reason: "trailing bytes after the header map".into() });
+        return Err(CarError::BadHeader {
+            reason: "trailing bytes after the header map".into(),
+        });
     }
     Ok((value, varint::encoded_len(len) as u64 + len))
 }
@@ -522,27 +601,39 @@ fn header_field<'v>(header: &'v Value, name: &str) -> Option<&'v Value> {
 
 fn header_version(header: &Value) -> Result<u64, CarError> {
     if !matches!(header, Value::Map(_)) {
-        return Err(CarError::BadHeader { reason: "header is not a map".into() });
+        return Err(CarError::BadHeader {
+            reason: "header is not a map".into(),
+        });
     }
     match header_field(header, "version") {
         Some(Value::Uint(v)) => Ok(*v),
-        Some(_) => Err(CarError::BadHeader { reason: "version is not an integer".into() }),
-        None => Err(CarError::BadHeader { reason: "header has no version".into() }),
+        Some(_) => Err(CarError::BadHeader {
+            reason: "version is not an integer".into(),
+        }),
+        None => Err(CarError::BadHeader {
+            reason: "header has no version".into(),
+        }),
     }
 }
 
 fn header_roots(header: &Value) -> Result<Vec<Cid>, CarError> {
     let Some(Value::Array(items)) = header_field(header, "roots") else {
-        return Err(CarError::BadHeader { reason: "header has no roots array".into() });
+        return Err(CarError::BadHeader {
+            reason: "header has no roots array".into(),
+        });
     };
     if items.is_empty() {
-        return Err(CarError::BadHeader { reason: "header names no roots".into() });
+        return Err(CarError::BadHeader {
+            reason: "header names no roots".into(),
+        });
     }
     items
         .iter()
         .map(|v| match v {
             Value::Cid(c) => Ok(*c),
-            _ => Err(CarError::BadHeader { reason: "a root is not a CID".into() }),
+            _ => Err(CarError::BadHeader {
+                reason: "a root is not a CID".into(),
+            }),
         })
         .collect()
 }

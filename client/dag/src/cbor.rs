@@ -29,7 +29,11 @@ const MAX_NESTING: usize = 16;
 
 impl<'a> Decoder<'a> {
     pub(crate) fn new(bytes: &'a [u8]) -> Decoder<'a> {
-        Decoder { bytes, pos: 0, depth: 0 }
+        Decoder {
+            bytes,
+            pos: 0,
+            depth: 0,
+        }
     }
 
     pub(crate) fn at_end(&self) -> bool {
@@ -37,7 +41,10 @@ impl<'a> Decoder<'a> {
     }
 
     fn byte(&mut self) -> Result<u8, String> {
-        let b = *self.bytes.get(self.pos).ok_or("input ends inside a CBOR item")?;
+        let b = *self
+            .bytes
+            .get(self.pos)
+            .ok_or("input ends inside a CBOR item")?;
         self.pos += 1;
         Ok(b)
     }
@@ -45,7 +52,10 @@ impl<'a> Decoder<'a> {
     fn take(&mut self, n: u64) -> Result<&'a [u8], String> {
         let n = usize::try_from(n).map_err(|_| "CBOR length too large")?;
         let end = self.pos.checked_add(n).ok_or("CBOR length too large")?;
-        let out = self.bytes.get(self.pos..end).ok_or("input ends inside a CBOR string")?;
+        let out = self
+            .bytes
+            .get(self.pos..end)
+            .ok_or("input ends inside a CBOR string")?;
         self.pos = end;
         Ok(out)
     }
@@ -132,7 +142,8 @@ impl<'a> Decoder<'a> {
                 match self.value()? {
                     Value::Bytes(b) if b.first() == Some(&0) => {
                         let raw = b.get(1..).unwrap_or_default();
-                        let cid = Cid::try_from(raw).map_err(|e| format!("invalid CID in header: {e}"))?;
+                        let cid = Cid::try_from(raw)
+                            .map_err(|e| format!("invalid CID in header: {e}"))?;
                         if cid.to_bytes() != raw {
                             return Err("CID in header is not canonically encoded".into());
                         }

@@ -81,7 +81,9 @@ pub enum DirError {
     },
     /// Two names whose 64-bit HAMT hashes are equal: no shard can separate
     /// them (kubo: "sharded directory too deep").
-    #[error("cannot shard the directory: {name:?} shares its whole 64-bit HAMT hash with another entry")]
+    #[error(
+        "cannot shard the directory: {name:?} shares its whole 64-bit HAMT hash with another entry"
+    )]
     HashCollision {
         /// One of the colliding names.
         name: String,
@@ -107,16 +109,20 @@ pub fn check_name(name: &str) -> Result<(), DirError> {
     } else {
         return Ok(());
     };
-    Err(DirError::InvalidName { name: name.to_owned(), reason })
+    Err(DirError::InvalidName {
+        name: name.to_owned(),
+        reason,
+    })
 }
 
 /// The size `profile` estimates for a directory of `entries`, to compare
 /// with [`Profile::shard_threshold`].
 pub fn estimated_size<'a>(profile: Profile, entries: impl IntoIterator<Item = &'a Entry>) -> u64 {
     match profile.shard_estimate() {
-        ShardEstimate::Links => {
-            entries.into_iter().map(|e| (e.name.len() + e.cid.encoded_len()) as u64).sum()
-        }
+        ShardEstimate::Links => entries
+            .into_iter()
+            .map(|e| (e.name.len() + e.cid.encoded_len()) as u64)
+            .sum(),
         ShardEstimate::Block => {
             // PBNode.Data holding UnixFS {Type: Directory}: 0a 02 08 01.
             let data_field = 4u64;
@@ -129,7 +135,10 @@ pub fn estimated_size<'a>(profile: Profile, entries: impl IntoIterator<Item = &'
 /// Bytes one named link with a Tsize adds to a dag-pb node.
 fn link_encoded_len(e: &Entry) -> u64 {
     let field = |len: usize| 1 + varint::encoded_len(len as u64) as u64 + len as u64;
-    let inner = field(e.cid.encoded_len()) + field(e.name.len()) + 1 + varint::encoded_len(e.dag_size) as u64;
+    let inner = field(e.cid.encoded_len())
+        + field(e.name.len())
+        + 1
+        + varint::encoded_len(e.dag_size) as u64;
     1 + varint::encoded_len(inner) as u64 + inner
 }
 
@@ -143,7 +152,10 @@ pub struct DirBuilder {
 impl DirBuilder {
     /// An empty directory under `profile`.
     pub fn new(profile: Profile) -> DirBuilder {
-        DirBuilder { profile, entries: BTreeMap::new() }
+        DirBuilder {
+            profile,
+            entries: BTreeMap::new(),
+        }
     }
 
     /// The profile in use.
@@ -152,16 +164,25 @@ impl DirBuilder {
     }
 
     /// Adds an entry: a name and the CID and DAG size of what it names.
-    pub fn add(&mut self, name: impl Into<String>, cid: Cid, dag_size: u64) -> Result<(), DirError> {
+    pub fn add(
+        &mut self,
+        name: impl Into<String>,
+        cid: Cid,
+        dag_size: u64,
+    ) -> Result<(), DirError> {
         let name = name.into();
         check_name(&name)?;
         match self.entries.entry(name) {
-            std::collections::btree_map::Entry::Occupied(slot) => {
-                Err(DirError::DuplicateName { name: slot.key().clone() })
-            }
+            std::collections::btree_map::Entry::Occupied(slot) => Err(DirError::DuplicateName {
+                name: slot.key().clone(),
+            }),
             std::collections::btree_map::Entry::Vacant(slot) => {
                 let name = slot.key().clone();
-                slot.insert(Entry { name, cid, dag_size });
+                slot.insert(Entry {
+                    name,
+                    cid,
+                    dag_size,
+                });
                 Ok(())
             }
         }
@@ -218,24 +239,46 @@ impl DirBuilder {
             .into_values()
             .map(|e| {
                 below = below.saturating_add(e.dag_size);
-                PbLink { cid: e.cid, name: Some(e.name), tsize: Some(e.dag_size) }
+                PbLink {
+                    cid: e.cid,
+                    name: Some(e.name),
+                    tsize: Some(e.dag_size),
+                }
             })
             .collect();
-        let node = PbNode { links, data: Some(UnixFsData::of_kind(DataType::Directory).encode()) };
+        let node = PbNode {
+            links,
+            data: Some(UnixFsData::of_kind(DataType::Directory).encode()),
+        };
         let bytes = node.encode();
         let cid = self.profile.dag_pb_cid(&bytes);
         let dag_size = (bytes.len() as u64).saturating_add(below);
         sink(Block { cid, data: bytes })?;
-        Ok(DirRoot { cid, dag_size, sharded: false, blocks: 1 })
+        Ok(DirRoot {
+            cid,
+            dag_size,
+            sharded: false,
+            blocks: 1,
+        })
     }
 }
 
 /// The block of a UnixFS symlink to `target`, as kubo adds one: a dag-pb
 /// node with no links and data `{Type: Symlink, Data: target}`.
 pub fn symlink_block(profile: Profile, target: &[u8]) -> Block {
-    let data = UnixFsData { data: Some(target.to_vec()), ..UnixFsData::of_kind(DataType::Symlink) };
-    let bytes = PbNode { links: Vec::new(), data: Some(data.encode()) }.encode();
-    Block { cid: profile.dag_pb_cid(&bytes), data: bytes }
+    let data = UnixFsData {
+        data: Some(target.to_vec()),
+        ..UnixFsData::of_kind(DataType::Symlink)
+    };
+    let bytes = PbNode {
+        links: Vec::new(),
+        data: Some(data.encode()),
+    }
+    .encode();
+    Block {
+        cid: profile.dag_pb_cid(&bytes),
+        data: bytes,
+    }
 }
 
 #[cfg(test)]
@@ -254,8 +297,14 @@ mod tests {
     #[test]
     fn empty_directories_match_the_published_cids() {
         let rows = [
-            (Profile::KuboLegacy, "QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn"),
-            (Profile::UnixfsV1_2025, "bafybeiczsscdsbs7ffqz55asqdf3smv6klcw3gofszvwlyarci47bgf354"),
+            (
+                Profile::KuboLegacy,
+                "QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn",
+            ),
+            (
+                Profile::UnixfsV1_2025,
+                "bafybeiczsscdsbs7ffqz55asqdf3smv6klcw3gofszvwlyarci47bgf354",
+            ),
         ];
         for (profile, want) in rows {
             let (root, blocks) = collect(DirBuilder::new(profile));
@@ -270,12 +319,18 @@ mod tests {
         let mut dir = DirBuilder::new(Profile::UnixfsV1_2025);
         // Each row is one rule of `check_name`.
         for bad in ["", ".", "..", "a/b", "nul\0"] {
-            assert!(matches!(dir.add(bad, cid, 1), Err(DirError::InvalidName { .. })), "{bad:?}");
+            assert!(
+                matches!(dir.add(bad, cid, 1), Err(DirError::InvalidName { .. })),
+                "{bad:?}"
+            );
         }
         for good in ["...", ".hidden", "a b", "ünï"] {
             assert_eq!(dir.add(good, cid, 1), Ok(()), "{good:?}");
         }
-        assert_eq!(dir.add("a b", cid, 1), Err(DirError::DuplicateName { name: "a b".into() }));
+        assert_eq!(
+            dir.add("a b", cid, 1),
+            Err(DirError::DuplicateName { name: "a b".into() })
+        );
         assert_eq!(dir.len(), 4);
     }
 
@@ -307,6 +362,9 @@ mod tests {
     #[test]
     fn symlinks_encode_type_and_target_only() {
         let block = symlink_block(Profile::UnixfsV1_2025, b"../target");
-        assert_eq!(block.data, [&[0x0a, 0x0d, 0x08, 0x04, 0x12, 0x09][..], b"../target"].concat());
+        assert_eq!(
+            block.data,
+            [&[0x0a, 0x0d, 0x08, 0x04, 0x12, 0x09][..], b"../target"].concat()
+        );
     }
 }

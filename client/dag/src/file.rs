@@ -15,9 +15,9 @@
 use cid::Cid;
 
 use crate::pb::{PbLink, PbNode};
-use crate::varint;
-use crate::unixfs::UnixFsData;
 use crate::profile::{Layout, LayoutError, raw_cid};
+use crate::unixfs::UnixFsData;
+use crate::varint;
 use crate::{Block, Profile};
 
 /// A finished file DAG.
@@ -100,7 +100,11 @@ impl FileBuilder {
                 // A small file's first write gets a buffer its size; anything
                 // more gets a whole chunk, so `add -r` of many small files
                 // does not map 1 MiB per file.
-                let target = if self.chunk.is_empty() { want } else { chunk_size };
+                let target = if self.chunk.is_empty() {
+                    want
+                } else {
+                    chunk_size
+                };
                 self.chunk.reserve_exact(target - self.chunk.len());
             }
             self.chunk.extend_from_slice(head);
@@ -115,7 +119,10 @@ impl FileBuilder {
 
     /// Ends the file: emits the last leaf and every pending parent, and
     /// returns the root.
-    pub fn finish<E>(mut self, sink: &mut (impl FnMut(Block) -> Result<(), E> + ?Sized)) -> Result<FileRoot, E> {
+    pub fn finish<E>(
+        mut self,
+        sink: &mut (impl FnMut(Block) -> Result<(), E> + ?Sized),
+    ) -> Result<FileRoot, E> {
         let no_leaves = self.levels.iter().all(Vec::is_empty);
         if !self.chunk.is_empty() || no_leaves {
             self.flush_chunk(sink)?;
@@ -151,16 +158,25 @@ impl FileBuilder {
         }
     }
 
-    fn flush_chunk<E>(&mut self, sink: &mut (impl FnMut(Block) -> Result<(), E> + ?Sized)) -> Result<(), E> {
+    fn flush_chunk<E>(
+        &mut self,
+        sink: &mut (impl FnMut(Block) -> Result<(), E> + ?Sized),
+    ) -> Result<(), E> {
         let file_size = self.chunk.len() as u64;
         let block = if self.layout.raw_leaves {
             let data = std::mem::take(&mut self.chunk);
-            Block { cid: raw_cid(&data), data }
+            Block {
+                cid: raw_cid(&data),
+                data,
+            }
         } else {
             // Encoded in one exact-size buffer; the chunk buffer is reused.
             let bytes = legacy_leaf(&self.chunk);
             self.chunk.clear();
-            Block { cid: self.layout.dag_pb_cid(&bytes), data: bytes }
+            Block {
+                cid: self.layout.dag_pb_cid(&bytes),
+                data: bytes,
+            }
         };
         let leaf = Child {
             cid: block.cid,
@@ -184,7 +200,9 @@ impl FileBuilder {
             self.levels.resize_with(level + 1, Vec::new);
         }
         let full = match self.levels.get_mut(level) {
-            Some(pending) if pending.len() == self.layout.max_links => Some(std::mem::take(pending)),
+            Some(pending) if pending.len() == self.layout.max_links => {
+                Some(std::mem::take(pending))
+            }
             _ => None,
         };
         if let Some(full) = full {
@@ -222,7 +240,11 @@ impl FileBuilder {
         let dag_size = bytes.len() as u64 + child_dag;
         self.blocks += 1;
         sink(Block { cid, data: bytes })?;
-        Ok(Child { cid, file_size, dag_size })
+        Ok(Child {
+            cid,
+            file_size,
+            dag_size,
+        })
     }
 }
 
@@ -231,7 +253,11 @@ impl FileBuilder {
 /// [`PbNode::encode`] of that node gives, in one allocation and one copy.
 fn legacy_leaf(chunk: &[u8]) -> Vec<u8> {
     let n = chunk.len() as u64;
-    let data_field = if n > 0 { 1 + varint::encoded_len(n) as u64 + n } else { 0 };
+    let data_field = if n > 0 {
+        1 + varint::encoded_len(n) as u64 + n
+    } else {
+        0
+    };
     let unixfs_len = 2 + data_field + 1 + varint::encoded_len(n) as u64;
     let mut out = Vec::with_capacity(1 + varint::encoded_len(unixfs_len) + unixfs_len as usize);
     out.push(0x0a);
@@ -260,7 +286,8 @@ pub fn build_file<E>(
 
 /// The root CID of `data` under `profile`, keeping no blocks.
 pub fn file_cid(profile: Profile, data: &[u8]) -> Cid {
-    let result: Result<FileRoot, std::convert::Infallible> = build_file(profile, data, &mut |_| Ok(()));
+    let result: Result<FileRoot, std::convert::Infallible> =
+        build_file(profile, data, &mut |_| Ok(()));
     match result {
         Ok(root) => root.cid,
         Err(never) => match never {},
@@ -309,7 +336,9 @@ mod tests {
 
     #[test]
     fn write_split_does_not_change_the_cid() {
-        let data: Vec<u8> = (0..(3 * (256 << 10) + 17)).map(|i| (i * 7 % 251) as u8).collect();
+        let data: Vec<u8> = (0..(3 * (256 << 10) + 17))
+            .map(|i| (i * 7 % 251) as u8)
+            .collect();
         let whole = file_cid(Profile::KuboLegacy, &data);
         let mut b = FileBuilder::new(Profile::KuboLegacy);
         let mut sink = |_: Block| Ok::<(), ()>(());
@@ -317,6 +346,9 @@ mod tests {
             assert!(b.write(piece, &mut sink).is_ok());
         }
         let root = b.finish(&mut sink);
-        assert_eq!(root.map(|r| (r.cid, r.size)), Ok((whole, data.len() as u64)));
+        assert_eq!(
+            root.map(|r| (r.cid, r.size)),
+            Ok((whole, data.len() as u64))
+        );
     }
 }

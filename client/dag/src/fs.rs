@@ -38,7 +38,10 @@ pub struct AddOptions {
 impl AddOptions {
     /// Kubo's defaults for `profile`: hidden entries skipped.
     pub fn new(profile: Profile) -> AddOptions {
-        AddOptions { profile, include_hidden: false }
+        AddOptions {
+            profile,
+            include_hidden: false,
+        }
     }
 }
 
@@ -114,7 +117,9 @@ where
 {
     let meta = fs::metadata(path).map_err(|source| io_error(path, source))?;
     if !meta.is_dir() {
-        return Err(AddError::NotADirectory { path: path.to_owned() });
+        return Err(AddError::NotADirectory {
+            path: path.to_owned(),
+        });
     }
     let mut sink = |block: Block| sink(block).map_err(|e| AddError::Sink { source: e.into() });
     let mut buf = vec![0u8; READ_SIZE];
@@ -125,7 +130,10 @@ where
 const READ_SIZE: usize = 1 << 20;
 
 fn io_error(path: &Path, source: io::Error) -> AddError {
-    AddError::Io { path: path.to_owned(), source }
+    AddError::Io {
+        path: path.to_owned(),
+        source,
+    }
 }
 
 /// A directory's errors while finishing: its own, or the sink's.
@@ -150,8 +158,10 @@ fn walk(
     for entry in fs::read_dir(dir).map_err(|e| io_error(dir, e))? {
         let entry = entry.map_err(|e| io_error(dir, e))?;
         let path = entry.path();
-        let name =
-            entry.file_name().into_string().map_err(|_| AddError::NonUtf8Name { path: path.clone() })?;
+        let name = entry
+            .file_name()
+            .into_string()
+            .map_err(|_| AddError::NonUtf8Name { path: path.clone() })?;
         if !options.include_hidden && name.starts_with('.') {
             continue;
         }
@@ -161,7 +171,9 @@ fn walk(
     let mut builder = DirBuilder::new(options.profile);
     for name in names {
         let path = dir.join(&name);
-        let file_type = fs::symlink_metadata(&path).map_err(|e| io_error(&path, e))?.file_type();
+        let file_type = fs::symlink_metadata(&path)
+            .map_err(|e| io_error(&path, e))?
+            .file_type();
         let (cid, dag_size) = if file_type.is_dir() {
             let root = walk(&path, options, buf, sink)?;
             (root.cid, root.dag_size)
@@ -175,13 +187,24 @@ fn walk(
             sink(block)?;
             (cid, size)
         } else {
-            return Err(AddError::Unsupported { path, kind: special_kind(&file_type) });
+            return Err(AddError::Unsupported {
+                path,
+                kind: special_kind(&file_type),
+            });
         };
-        builder.add(name, cid, dag_size).map_err(|source| AddError::Dir { path: dir.to_owned(), source })?;
+        builder
+            .add(name, cid, dag_size)
+            .map_err(|source| AddError::Dir {
+                path: dir.to_owned(),
+                source,
+            })?;
     }
     let mut finish_sink = |block: Block| sink(block).map_err(Finish::Add);
     builder.finish(&mut finish_sink).map_err(|e| match e {
-        Finish::Dir(source) => AddError::Dir { path: dir.to_owned(), source },
+        Finish::Dir(source) => AddError::Dir {
+            path: dir.to_owned(),
+            source,
+        },
         Finish::Add(e) => e,
     })
 }
@@ -218,7 +241,9 @@ fn target_bytes(link: &Path, target: &Path) -> Result<Vec<u8>, AddError> {
     target
         .to_str()
         .map(|t| t.as_bytes().to_vec())
-        .ok_or_else(|| AddError::NonUtf8Name { path: link.to_owned() })
+        .ok_or_else(|| AddError::NonUtf8Name {
+            path: link.to_owned(),
+        })
 }
 
 #[cfg(unix)]

@@ -49,7 +49,10 @@ fn fmix64(mut k: u64) -> u64 {
 }
 
 fn le_u64(bytes: &[u8]) -> u64 {
-    bytes.iter().rev().fold(0, |acc, &b| (acc << 8) | u64::from(b))
+    bytes
+        .iter()
+        .rev()
+        .fold(0, |acc, &b| (acc << 8) | u64::from(b))
 }
 
 /// MurmurHash3_x64_128 of `data`: the two 64-bit halves `(h1, h2)`.
@@ -61,10 +64,18 @@ pub fn murmur3_x64_128(data: &[u8], seed: u32) -> (u64, u64) {
         let (lo, hi) = block.split_at(8);
         let k1 = le_u64(lo).wrapping_mul(C1).rotate_left(31).wrapping_mul(C2);
         h1 ^= k1;
-        h1 = h1.rotate_left(27).wrapping_add(h2).wrapping_mul(5).wrapping_add(0x52dc_e729);
+        h1 = h1
+            .rotate_left(27)
+            .wrapping_add(h2)
+            .wrapping_mul(5)
+            .wrapping_add(0x52dc_e729);
         let k2 = le_u64(hi).wrapping_mul(C2).rotate_left(33).wrapping_mul(C1);
         h2 ^= k2;
-        h2 = h2.rotate_left(31).wrapping_add(h1).wrapping_mul(5).wrapping_add(0x3849_5ab5);
+        h2 = h2
+            .rotate_left(31)
+            .wrapping_add(h1)
+            .wrapping_mul(5)
+            .wrapping_add(0x3849_5ab5);
     }
     let tail = blocks.remainder();
     let (lo, hi) = tail.split_at(tail.len().min(8));
@@ -139,7 +150,11 @@ impl Geometry {
             return None;
         }
         let pad = format!("{:X}", fanout - 1).len();
-        Some(Geometry { fanout, bits: fanout.trailing_zeros(), pad })
+        Some(Geometry {
+            fanout,
+            bits: fanout.trailing_zeros(),
+            pad,
+        })
     }
 
     pub(crate) fn prefix(&self, slot: usize) -> String {
@@ -167,7 +182,9 @@ fn bitfield(slots: &[usize]) -> Vec<u8> {
 fn bit_is_set(field: &[u8], slot: usize) -> bool {
     let from_end = slot / 8;
     from_end < field.len()
-        && field.get(field.len() - 1 - from_end).is_some_and(|byte| byte & (1 << (slot % 8)) != 0)
+        && field
+            .get(field.len() - 1 - from_end)
+            .is_some_and(|byte| byte & (1 << (slot % 8)) != 0)
 }
 
 /// Set bits below `slot`: the index of slot's link among the node's links.
@@ -187,10 +204,18 @@ where
 {
     let fanout = profile.hamt_fanout() as u64;
     let geometry = Geometry::new(fanout).ok_or(DirError::BadFanout { fanout })?;
-    let keyed: Vec<(HashBits, &Entry)> = entries.iter().map(|e| (HashBits::new(&e.name), e)).collect();
+    let keyed: Vec<(HashBits, &Entry)> = entries
+        .iter()
+        .map(|e| (HashBits::new(&e.name), e))
+        .collect();
     let mut blocks = 0;
     let (cid, dag_size) = build_node(profile, geometry, keyed, &mut blocks, sink)?;
-    Ok(DirRoot { cid, dag_size, sharded: true, blocks })
+    Ok(DirRoot {
+        cid,
+        dag_size,
+        sharded: true,
+        blocks,
+    })
 }
 
 fn build_node<E>(
@@ -207,7 +232,10 @@ where
     let mut keyed = Vec::with_capacity(entries.len());
     for (mut key, entry) in entries {
         let Some(slot) = key.next(geometry.bits) else {
-            return Err(DirError::HashCollision { name: entry.name.clone() }.into());
+            return Err(DirError::HashCollision {
+                name: entry.name.clone(),
+            }
+            .into());
         };
         keyed.push((slot, key, entry));
     }
@@ -226,10 +254,18 @@ where
         let link = if group.len() == 1
             && let Some((_, entry)) = group.pop()
         {
-            PbLink { cid: entry.cid, name: Some(prefix + &entry.name), tsize: Some(entry.dag_size) }
+            PbLink {
+                cid: entry.cid,
+                name: Some(prefix + &entry.name),
+                tsize: Some(entry.dag_size),
+            }
         } else {
             let (cid, size) = build_node(profile, geometry, group, blocks, sink)?;
-            PbLink { cid, name: Some(prefix), tsize: Some(size) }
+            PbLink {
+                cid,
+                name: Some(prefix),
+                tsize: Some(size),
+            }
         };
         below = below.saturating_add(link.tsize.unwrap_or(0));
         used.push(slot);
@@ -241,7 +277,11 @@ where
         fanout: Some(geometry.fanout),
         ..UnixFsData::of_kind(DataType::HamtShard)
     };
-    let bytes = PbNode { links, data: Some(data.encode()) }.encode();
+    let bytes = PbNode {
+        links,
+        data: Some(data.encode()),
+    }
+    .encode();
     let cid = profile.dag_pb_cid(&bytes);
     let dag_size = (bytes.len() as u64).saturating_add(below);
     *blocks += 1;
@@ -274,16 +314,24 @@ impl Shard {
             return Err(bad("HAMT shard does not use murmur3 (hashType 0x22)"));
         }
         let fanout = data.fanout.ok_or(bad("HAMT shard has no fanout"))?;
-        let geometry = Geometry::new(fanout).ok_or(bad("HAMT fanout is not a power of two in 2..=65536"))?;
+        let geometry =
+            Geometry::new(fanout).ok_or(bad("HAMT fanout is not a power of two in 2..=65536"))?;
         let bitfield = data.data.clone().unwrap_or_default();
         if bitfield.len() as u64 > fanout.div_ceil(8) {
             return Err(bad("HAMT bitfield is longer than the fanout"));
         }
-        let used = bitfield.iter().map(|b| b.count_ones() as usize).sum::<usize>();
+        let used = bitfield
+            .iter()
+            .map(|b| b.count_ones() as usize)
+            .sum::<usize>();
         if used != node.links.len() {
             return Err(bad("HAMT bitfield and links differ in number"));
         }
-        Ok(Shard { geometry, bitfield, links: node.links })
+        Ok(Shard {
+            geometry,
+            bitfield,
+            links: node.links,
+        })
     }
 
     /// Classifies `link` and checks that its prefix names a used slot.
@@ -300,11 +348,17 @@ impl Shard {
         let slot = usize::from_str_radix(prefix, 16)
             .ok()
             .filter(|&s| self.geometry.prefix(s) == prefix && (s as u64) < self.geometry.fanout)
-            .ok_or(bad("HAMT link name does not start with an uppercase hex slot"))?;
+            .ok_or(bad(
+                "HAMT link name does not start with an uppercase hex slot",
+            ))?;
         if !bit_is_set(&self.bitfield, slot) {
             return Err(bad("HAMT link names a slot the bitfield does not hold"));
         }
-        let kind = if rest.is_empty() { ShardLink::SubShard } else { ShardLink::Entry(rest) };
+        let kind = if rest.is_empty() {
+            ShardLink::SubShard
+        } else {
+            ShardLink::Entry(rest)
+        };
         Ok((slot, kind))
     }
 
@@ -321,10 +375,16 @@ impl Shard {
         let link = self
             .links
             .get(rank(&self.bitfield, slot))
-            .ok_or(DagError::Inconsistent { cid: *cid, reason: "HAMT bitfield points past the links" })?;
+            .ok_or(DagError::Inconsistent {
+                cid: *cid,
+                reason: "HAMT bitfield points past the links",
+            })?;
         let (found, kind) = self.link_kind(cid, link)?;
         if found != slot {
-            return Err(DagError::Inconsistent { cid: *cid, reason: "HAMT links are not in slot order" });
+            return Err(DagError::Inconsistent {
+                cid: *cid,
+                reason: "HAMT links are not in slot order",
+            });
         }
         Ok(Some((link, kind)))
     }
@@ -349,12 +409,21 @@ mod tests {
             (b"", 0, "0000000000000000", "0000000000000000"),
             (b"hello", 0, "cbd8a7b341bd9b02", "5b1e906a48ae1d19"),
             (b"file-00000", 0, "150c58e9e6f17e92", "43edfe5b5f6afb01"),
-            (b"The quick brown fox jumps over the lazy dog", 0, "e34bbc7bbc071b6c", "7a433ca9c49a9347"),
+            (
+                b"The quick brown fox jumps over the lazy dog",
+                0,
+                "e34bbc7bbc071b6c",
+                "7a433ca9c49a9347",
+            ),
             (b"", 1, "4610abe56eff5cb5", "51622daa78f83583"),
         ];
         for (input, seed, h1, h2) in rows {
             let (a, b) = murmur3_x64_128(input, seed);
-            assert_eq!((hex(a), hex(b)), (h1.to_owned(), h2.to_owned()), "{input:?} seed {seed}");
+            assert_eq!(
+                (hex(a), hex(b)),
+                (h1.to_owned(), h2.to_owned()),
+                "{input:?} seed {seed}"
+            );
         }
         // Every tail length 0..=16 takes a distinct path; none may collide.
         let data = b"0123456789abcdefXYZ";
@@ -387,8 +456,8 @@ mod tests {
             (
                 &[0, 9, 255],
                 &[
-                    0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                    0, 0x02, 0x01,
+                    0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                    0, 0, 0, 0, 0, 0x02, 0x01,
                 ],
             ),
             (&[16], &[0x01, 0, 0]),
@@ -397,7 +466,11 @@ mod tests {
             let field = bitfield(slots);
             assert_eq!(field, want, "{slots:?}");
             for s in 0..256 {
-                assert_eq!(bit_is_set(&field, s), slots.contains(&s), "{slots:?} bit {s}");
+                assert_eq!(
+                    bit_is_set(&field, s),
+                    slots.contains(&s),
+                    "{slots:?} bit {s}"
+                );
             }
         }
         assert_eq!(rank(&[0x80, 0x03], 15), 2);
@@ -406,27 +479,57 @@ mod tests {
     #[test]
     fn equal_hashes_cannot_be_sharded() {
         let p = Profile::UnixfsV1_2025;
-        let entry = |name: &str| Entry { name: name.into(), cid: p.raw_leaf_cid(name.as_bytes()), dag_size: 1 };
+        let entry = |name: &str| Entry {
+            name: name.into(),
+            cid: p.raw_leaf_cid(name.as_bytes()),
+            dag_size: 1,
+        };
         let (a, b, c) = (entry("a"), entry("b"), entry("c"));
-        let geometry = Geometry { fanout: 256, bits: 8, pad: 2 };
+        let geometry = Geometry {
+            fanout: 256,
+            bits: 8,
+            pad: 2,
+        };
         let mut blocks = 0;
         let mut sink = |_: Block| Ok::<(), DirError>(());
         // "a" and "b" share all 64 bits; "c" differs only in the last byte.
         let same = 0x0102_0304_0506_0708;
-        let keyed = vec![(HashBits::from_hash(same), &a), (HashBits::from_hash(same), &b)];
+        let keyed = vec![
+            (HashBits::from_hash(same), &a),
+            (HashBits::from_hash(same), &b),
+        ];
         let err = build_node(p, geometry, keyed, &mut blocks, &mut sink);
-        assert!(matches!(err, Err(DirError::HashCollision { .. })), "{err:?}");
-        let keyed = vec![(HashBits::from_hash(same), &a), (HashBits::from_hash(same + 1), &c)];
+        assert!(
+            matches!(err, Err(DirError::HashCollision { .. })),
+            "{err:?}"
+        );
+        let keyed = vec![
+            (HashBits::from_hash(same), &a),
+            (HashBits::from_hash(same + 1), &c),
+        ];
         assert!(build_node(p, geometry, keyed, &mut blocks, &mut sink).is_ok());
-        assert_eq!(blocks, 8, "one shard per shared byte, the last one splitting them");
+        assert_eq!(
+            blocks, 8,
+            "one shard per shared byte, the last one splitting them"
+        );
     }
 
     #[test]
     fn geometry_of_fanouts() {
-        assert_eq!(Geometry::new(256), Some(Geometry { fanout: 256, bits: 8, pad: 2 }));
+        assert_eq!(
+            Geometry::new(256),
+            Some(Geometry {
+                fanout: 256,
+                bits: 8,
+                pad: 2
+            })
+        );
         assert_eq!(Geometry::new(16).map(|g| g.pad), Some(1));
         assert_eq!(Geometry::new(1024).map(|g| (g.bits, g.pad)), Some((10, 3)));
-        assert_eq!(Geometry::new(256).map(|g| g.prefix(10)), Some("0A".to_owned()));
+        assert_eq!(
+            Geometry::new(256).map(|g| g.prefix(10)),
+            Some("0A".to_owned())
+        );
         for bad in [0, 1, 100, MAX_FANOUT * 2] {
             assert_eq!(Geometry::new(bad), None, "{bad}");
         }

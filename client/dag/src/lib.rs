@@ -117,7 +117,10 @@ pub fn verify_block(cid: &Cid, data: &[u8]) -> Result<(), VerifyError> {
             if mh.digest() == data {
                 Ok(())
             } else {
-                Err(VerifyError::HashMismatch { cid: *cid, actual: hex(data) })
+                Err(VerifyError::HashMismatch {
+                    cid: *cid,
+                    actual: hex(data),
+                })
             }
         }
         code => Err(VerifyError::UnsupportedHash { cid: *cid, code }),
@@ -137,7 +140,11 @@ fn hex(bytes: &[u8]) -> String {
 /// blocks and for codecs whose links Cairn does not read.
 pub fn block_links(cid: &Cid, data: &[u8]) -> Result<Vec<Cid>, pb::PbError> {
     if cid.codec() == CODEC_DAG_PB {
-        Ok(pb::PbNode::decode(data)?.links.into_iter().map(|l| l.cid).collect())
+        Ok(pb::PbNode::decode(data)?
+            .links
+            .into_iter()
+            .map(|l| l.cid)
+            .collect())
     } else {
         Ok(Vec::new())
     }
@@ -151,6 +158,9 @@ mod tests {
     fn verify_accepts_the_block_and_rejects_others() {
         let cid = Profile::UnixfsV1_2025.raw_leaf_cid(b"abc");
         assert_eq!(verify_block(&cid, b"abc"), Ok(()));
-        assert!(matches!(verify_block(&cid, b"abd"), Err(VerifyError::HashMismatch { .. })));
+        assert!(matches!(
+            verify_block(&cid, b"abd"),
+            Err(VerifyError::HashMismatch { .. })
+        ));
     }
 }

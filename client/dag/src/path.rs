@@ -31,7 +31,12 @@ enum DirNode {
 
 /// Fetches `cid` and decodes it as a directory or shard root; `path` and
 /// `segment` name the lookup for the error if it is neither.
-fn open_dir(source: &dyn BlockSource, cid: &Cid, path: &str, segment: &str) -> Result<DirNode, DagError> {
+fn open_dir(
+    source: &dyn BlockSource,
+    cid: &Cid,
+    path: &str,
+    segment: &str,
+) -> Result<DirNode, DagError> {
     let not_a_dir = |kind| DagError::NotADirectory {
         path: path.to_owned(),
         segment: segment.to_owned(),
@@ -65,7 +70,9 @@ fn open_subshard(source: &dyn BlockSource, cid: &Cid, fanout: u64) -> Result<Sha
     let data = node.data.as_deref().unwrap_or_default();
     let fs = UnixFsData::decode(data).map_err(|source| DagError::UnixFs { cid: *cid, source })?;
     if fs.kind != DataType::HamtShard {
-        return Err(bad("HAMT sub-shard link points at a node that is not a shard"));
+        return Err(bad(
+            "HAMT sub-shard link points at a node that is not a shard",
+        ));
     }
     let shard = Shard::parse(cid, node, &fs)?;
     if shard.geometry.fanout != fanout {
@@ -86,7 +93,10 @@ fn find_in_shard(
     loop {
         let slot = key
             .next(shard.geometry.bits)
-            .ok_or(DagError::Inconsistent { cid, reason: "HAMT is deeper than its 64-bit hash" })?;
+            .ok_or(DagError::Inconsistent {
+                cid,
+                reason: "HAMT is deeper than its 64-bit hash",
+            })?;
         let next = match shard.slot_link(&cid, slot)? {
             None => return Ok(None),
             Some((link, ShardLink::Entry(found))) => return Ok((found == name).then_some(link.cid)),
@@ -103,7 +113,11 @@ fn find_in_shard(
 /// Errors: [`DagError::NotFound`] when a directory has no such entry,
 /// [`DagError::NotADirectory`] when a segment is looked up in a file or
 /// symlink, and the block errors of [`fetch_verified`] and the decoders.
-pub fn resolve_path(source: &dyn BlockSource, root: Cid, segments: &[&str]) -> Result<Cid, DagError> {
+pub fn resolve_path(
+    source: &dyn BlockSource,
+    root: Cid,
+    segments: &[&str],
+) -> Result<Cid, DagError> {
     let mut current = root;
     let mut path = String::new();
     for segment in segments {
@@ -113,12 +127,16 @@ pub fn resolve_path(source: &dyn BlockSource, root: Cid, segments: &[&str]) -> R
         }
         path.push_str(segment);
         let found = match open_dir(source, &current, &parent_path, segment)? {
-            DirNode::Plain(links) => {
-                links.into_iter().find(|l| l.name.as_deref() == Some(*segment)).map(|l| l.cid)
-            }
+            DirNode::Plain(links) => links
+                .into_iter()
+                .find(|l| l.name.as_deref() == Some(*segment))
+                .map(|l| l.cid),
             DirNode::Sharded(shard) => find_in_shard(source, current, shard, segment)?,
         };
-        current = found.ok_or_else(|| DagError::NotFound { path: path.clone(), parent: current })?;
+        current = found.ok_or_else(|| DagError::NotFound {
+            path: path.clone(),
+            parent: current,
+        })?;
     }
     Ok(current)
 }
@@ -164,10 +182,20 @@ impl std::fmt::Debug for DirList<'_> {
 /// Lists the directory `cid` (plain or sharded). The first block is read
 /// now, so a CID that is not a directory fails here rather than mid-listing.
 pub fn list_dir(source: &dyn BlockSource, cid: Cid) -> Result<DirList<'_>, DagError> {
-    let mut list = DirList { source, plain: Vec::new().into_iter(), plain_cid: cid, stack: Vec::new() };
+    let mut list = DirList {
+        source,
+        plain: Vec::new().into_iter(),
+        plain_cid: cid,
+        stack: Vec::new(),
+    };
     match open_dir(source, &cid, "", "")? {
         DirNode::Plain(links) => list.plain = links.into_iter(),
-        DirNode::Sharded(shard) => list.stack.push(Frame { cid, shard, next: 0, slots: Vec::new() }),
+        DirNode::Sharded(shard) => list.stack.push(Frame {
+            cid,
+            shard,
+            next: 0,
+            slots: Vec::new(),
+        }),
     }
     Ok(list)
 }
@@ -179,7 +207,11 @@ impl DirList<'_> {
                 cid: self.plain_cid,
                 reason: "directory link has no name",
             })?;
-            return Ok(Some(DirLink { name, cid: link.cid, size: link.tsize }));
+            return Ok(Some(DirLink {
+                name,
+                cid: link.cid,
+                size: link.tsize,
+            }));
         }
         while let Some(frame) = self.stack.last_mut() {
             let Some(link) = frame.shard.links.get(frame.next) else {
@@ -202,7 +234,11 @@ impl DirList<'_> {
                             reason: "HAMT entry is in a slot its name does not hash to",
                         });
                     }
-                    return Ok(Some(DirLink { name: name.to_owned(), cid: link.cid, size: link.tsize }));
+                    return Ok(Some(DirLink {
+                        name: name.to_owned(),
+                        cid: link.cid,
+                        size: link.tsize,
+                    }));
                 }
                 ShardLink::SubShard => {
                     let child = link.cid;
@@ -216,7 +252,12 @@ impl DirList<'_> {
                         });
                     }
                     let shard = open_subshard(self.source, &child, fanout)?;
-                    self.stack.push(Frame { cid: child, shard, next: 0, slots });
+                    self.stack.push(Frame {
+                        cid: child,
+                        shard,
+                        next: 0,
+                        slots,
+                    });
                 }
             }
         }

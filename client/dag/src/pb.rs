@@ -150,7 +150,12 @@ impl PbNode {
                     seen_data = true;
                     node.data = Some(body.to_vec());
                 }
-                (1 | 2, 2) => return Err(PbError::NonCanonical { message: NODE, field }),
+                (1 | 2, 2) => {
+                    return Err(PbError::NonCanonical {
+                        message: NODE,
+                        field,
+                    });
+                }
                 _ => {
                     return Err(PbError::UnexpectedField {
                         message: NODE,
@@ -203,7 +208,10 @@ impl PbLink {
             let start = pos;
             let (field, wire_type) = read_tag(bytes, &mut pos)?;
             if field <= last_field {
-                return Err(PbError::NonCanonical { message: LINK, field });
+                return Err(PbError::NonCanonical {
+                    message: LINK,
+                    field,
+                });
             }
             last_field = field;
             match (field, wire_type) {
@@ -232,7 +240,10 @@ impl PbLink {
                 }
                 (3, 0) => {
                     let (value, used) = varint::decode(bytes.get(pos..).unwrap_or_default())
-                        .map_err(|source| PbError::Varint { offset: pos, source })?;
+                        .map_err(|source| PbError::Varint {
+                            offset: pos,
+                            source,
+                        })?;
                     pos += used;
                     tsize = Some(value);
                 }
@@ -251,8 +262,12 @@ impl PbLink {
 }
 
 fn read_tag(bytes: &[u8], pos: &mut usize) -> Result<(u64, u64), PbError> {
-    let (tag, used) = varint::decode(bytes.get(*pos..).unwrap_or_default())
-        .map_err(|source| PbError::Varint { offset: *pos, source })?;
+    let (tag, used) = varint::decode(bytes.get(*pos..).unwrap_or_default()).map_err(|source| {
+        PbError::Varint {
+            offset: *pos,
+            source,
+        }
+    })?;
     *pos += used;
     Ok((tag >> 3, tag & 7))
 }
@@ -281,7 +296,11 @@ fn read_field<'a>(
         .ok()
         .and_then(|l| start.checked_add(l))
         .filter(|&end| end <= bytes.len())
-        .ok_or(PbError::Truncated { offset, len, available })?;
+        .ok_or(PbError::Truncated {
+            offset,
+            len,
+            available,
+        })?;
     *pos = end;
     Ok((field, wire_type, bytes.get(start..end).unwrap_or_default()))
 }
@@ -295,8 +314,16 @@ mod tests {
         let leaf = Profile::UnixfsV1_2025.raw_leaf_cid(b"hello");
         PbNode {
             links: vec![
-                PbLink { cid: leaf, name: Some(String::new()), tsize: Some(5) },
-                PbLink { cid: leaf, name: Some("a/b".into()), tsize: None },
+                PbLink {
+                    cid: leaf,
+                    name: Some(String::new()),
+                    tsize: Some(5),
+                },
+                PbLink {
+                    cid: leaf,
+                    name: Some("a/b".into()),
+                    tsize: None,
+                },
             ],
             data: Some(vec![8, 2]),
         }
@@ -318,10 +345,16 @@ mod tests {
         // Data before links.
         let mut swapped = vec![0x0a, 0x02, 8, 2];
         swapped.extend_from_slice(&bytes[..bytes.len() - 4]);
-        assert!(matches!(PbNode::decode(&swapped), Err(PbError::NonCanonical { .. })));
+        assert!(matches!(
+            PbNode::decode(&swapped),
+            Err(PbError::NonCanonical { .. })
+        ));
         // Data twice.
         bytes.extend_from_slice(&[0x0a, 0x00]);
-        assert!(matches!(PbNode::decode(&bytes), Err(PbError::NonCanonical { .. })));
+        assert!(matches!(
+            PbNode::decode(&bytes),
+            Err(PbError::NonCanonical { .. })
+        ));
         // An unknown field.
         assert!(matches!(
             PbNode::decode(&[0x18, 0x01]),
@@ -333,6 +366,9 @@ mod tests {
             Err(PbError::MissingHash { index: 0 })
         );
         // A length past the end.
-        assert!(matches!(PbNode::decode(&[0x0a, 0x05, 1]), Err(PbError::Truncated { .. })));
+        assert!(matches!(
+            PbNode::decode(&[0x0a, 0x05, 1]),
+            Err(PbError::Truncated { .. })
+        ));
     }
 }

@@ -183,10 +183,14 @@ impl Layout {
     /// Checks the limits documented on the fields.
     pub fn validate(&self) -> Result<(), LayoutError> {
         if self.chunk_size == 0 || self.chunk_size > Layout::MAX_CHUNK_SIZE {
-            return Err(LayoutError::ChunkSize { chunk_size: self.chunk_size });
+            return Err(LayoutError::ChunkSize {
+                chunk_size: self.chunk_size,
+            });
         }
         if self.max_links < 2 || self.max_links > Layout::MAX_LINKS {
-            return Err(LayoutError::MaxLinks { max_links: self.max_links });
+            return Err(LayoutError::MaxLinks {
+                max_links: self.max_links,
+            });
         }
         Ok(())
     }
@@ -210,7 +214,9 @@ impl FromStr for Profile {
         match s {
             "unixfs-v1-2025" => Ok(Profile::UnixfsV1_2025),
             "kubo-legacy" | "unixfs-v0-2015" => Ok(Profile::KuboLegacy),
-            other => Err(UnknownProfile { name: other.to_owned() }),
+            other => Err(UnknownProfile {
+                name: other.to_owned(),
+            }),
         }
     }
 }
@@ -240,12 +246,28 @@ mod tests {
             (0, 1024, Err(LayoutError::ChunkSize { chunk_size: 0 })),
             (1, 2, Ok(())),
             (Layout::MAX_CHUNK_SIZE, Layout::MAX_LINKS, Ok(())),
-            (Layout::MAX_CHUNK_SIZE + 1, 2, Err(LayoutError::ChunkSize { chunk_size: Layout::MAX_CHUNK_SIZE + 1 })),
+            (
+                Layout::MAX_CHUNK_SIZE + 1,
+                2,
+                Err(LayoutError::ChunkSize {
+                    chunk_size: Layout::MAX_CHUNK_SIZE + 1,
+                }),
+            ),
             (1024, 1, Err(LayoutError::MaxLinks { max_links: 1 })),
-            (1024, Layout::MAX_LINKS + 1, Err(LayoutError::MaxLinks { max_links: Layout::MAX_LINKS + 1 })),
+            (
+                1024,
+                Layout::MAX_LINKS + 1,
+                Err(LayoutError::MaxLinks {
+                    max_links: Layout::MAX_LINKS + 1,
+                }),
+            ),
         ];
         for (chunk_size, max_links, want) in rows {
-            let layout = Layout { chunk_size, max_links, ..base };
+            let layout = Layout {
+                chunk_size,
+                max_links,
+                ..base
+            };
             assert_eq!(layout.validate(), want, "{chunk_size}/{max_links}");
         }
     }

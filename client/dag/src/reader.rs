@@ -135,7 +135,10 @@ pub fn fetch_verified(source: &dyn BlockSource, cid: &Cid) -> Result<Vec<u8>, Da
 /// A file node's decoded content.
 enum FileNode {
     Leaf(Vec<u8>),
-    Branch { inline: Vec<u8>, children: Vec<(Cid, u64)> },
+    Branch {
+        inline: Vec<u8>,
+        children: Vec<(Cid, u64)>,
+    },
 }
 
 pub(crate) fn kind_name(kind: DataType) -> &'static str {
@@ -155,11 +158,16 @@ fn decode_file_node(cid: &Cid, block: Vec<u8>) -> Result<(FileNode, u64), DagErr
             Ok((FileNode::Leaf(block), len))
         }
         CODEC_DAG_PB => {
-            let node = PbNode::decode(&block).map_err(|source| DagError::Pb { cid: *cid, source })?;
+            let node =
+                PbNode::decode(&block).map_err(|source| DagError::Pb { cid: *cid, source })?;
             let data = node.data.unwrap_or_default();
-            let fs = UnixFsData::decode(&data).map_err(|source| DagError::UnixFs { cid: *cid, source })?;
+            let fs = UnixFsData::decode(&data)
+                .map_err(|source| DagError::UnixFs { cid: *cid, source })?;
             if !matches!(fs.kind, DataType::File | DataType::Raw) {
-                return Err(DagError::NotAFile { cid: *cid, kind: kind_name(fs.kind) });
+                return Err(DagError::NotAFile {
+                    cid: *cid,
+                    kind: kind_name(fs.kind),
+                });
             }
             let inline = fs.data.unwrap_or_default();
             if node.links.is_empty() {
@@ -176,7 +184,10 @@ fn decode_file_node(cid: &Cid, block: Vec<u8>) -> Result<(FileNode, u64), DagErr
                 .blocksizes
                 .iter()
                 .try_fold(0u64, |a, &b| a.checked_add(b))
-                .ok_or(DagError::Inconsistent { cid: *cid, reason: "blocksizes overflow" })?;
+                .ok_or(DagError::Inconsistent {
+                    cid: *cid,
+                    reason: "blocksizes overflow",
+                })?;
             let total = below + inline.len() as u64;
             if fs.filesize.is_some_and(|f| f != total) {
                 return Err(DagError::Inconsistent {
@@ -184,7 +195,12 @@ fn decode_file_node(cid: &Cid, block: Vec<u8>) -> Result<(FileNode, u64), DagErr
                     reason: "filesize is not the sum of blocksizes",
                 });
             }
-            let children = node.links.into_iter().map(|l| l.cid).zip(fs.blocksizes).collect();
+            let children = node
+                .links
+                .into_iter()
+                .map(|l| l.cid)
+                .zip(fs.blocksizes)
+                .collect();
             Ok((FileNode::Branch { inline, children }, total))
         }
         codec => Err(DagError::UnsupportedCodec { cid: *cid, codec }),
@@ -232,7 +248,12 @@ impl<'a> FileReader<'a> {
     pub fn range(source: &'a dyn BlockSource, root: Cid, start: u64, end: u64) -> FileReader<'a> {
         FileReader {
             source,
-            stack: vec![Pending { cid: root, offset: 0, size: None, depth: 0 }],
+            stack: vec![Pending {
+                cid: root,
+                offset: 0,
+                size: None,
+                depth: 0,
+            }],
             start,
             end,
         }
@@ -263,7 +284,12 @@ impl<'a> FileReader<'a> {
                     let mut offset = item.offset + inline.len() as u64;
                     let mut pending = Vec::with_capacity(children.len());
                     for (cid, size) in children {
-                        pending.push(Pending { cid, offset, size: Some(size), depth: item.depth + 1 });
+                        pending.push(Pending {
+                            cid,
+                            offset,
+                            size: Some(size),
+                            depth: item.depth + 1,
+                        });
                         offset += size;
                     }
                     self.stack.extend(pending.into_iter().rev());
@@ -339,9 +365,18 @@ mod tests {
             let (root, blocks) = store(profile, &data);
             assert_eq!(read(&blocks, root, 0, u64::MAX), data, "{profile}");
             assert_eq!(file_size(&blocks, &root).ok(), Some(data.len() as u64));
-            for (start, end) in [(0, 1), (262_143, 262_145), (100, 600_000), (614_000, 700_000)] {
+            for (start, end) in [
+                (0, 1),
+                (262_143, 262_145),
+                (100, 600_000),
+                (614_000, 700_000),
+            ] {
                 let want = &data[start as usize..(end as usize).min(data.len())];
-                assert_eq!(read(&blocks, root, start, end), want, "{profile} {start}..{end}");
+                assert_eq!(
+                    read(&blocks, root, start, end),
+                    want,
+                    "{profile} {start}..{end}"
+                );
             }
         }
     }
@@ -350,10 +385,16 @@ mod tests {
     fn missing_and_corrupt_blocks_are_named() {
         let data = vec![7u8; 300 << 10];
         let (root, mut blocks) = store(Profile::KuboLegacy, &data);
-        let leaf = blocks.keys().copied().find(|c| *c != root).unwrap_or_default();
+        let leaf = blocks
+            .keys()
+            .copied()
+            .find(|c| *c != root)
+            .unwrap_or_default();
         blocks.insert(leaf, b"corrupt".to_vec());
         let err = FileReader::new(&blocks, root).find_map(Result::err);
-        assert!(matches!(err, Some(DagError::Verify(VerifyError::HashMismatch { cid, .. })) if cid == leaf));
+        assert!(
+            matches!(err, Some(DagError::Verify(VerifyError::HashMismatch { cid, .. })) if cid == leaf)
+        );
         blocks.remove(&leaf);
         let err = FileReader::new(&blocks, root).find_map(Result::err);
         assert!(matches!(err, Some(DagError::MissingBlock { cid }) if cid == leaf));

@@ -184,13 +184,17 @@ impl UnixFsData {
             match (tag >> 3, tag & 7) {
                 (1, 0) => {
                     let code = r.varint()?;
-                    kind = Some(DataType::from_code(code).ok_or(UnixFsError::UnknownType { code })?);
+                    kind =
+                        Some(DataType::from_code(code).ok_or(UnixFsError::UnknownType { code })?);
                 }
                 (2, 2) => node.data = Some(r.bytes()?.to_vec()),
                 (3, 0) => node.filesize = Some(r.varint()?),
                 (4, 0) => node.blocksizes.push(r.varint()?),
                 (4, 2) => {
-                    let mut packed = Cursor { bytes: r.bytes()?, pos: 0 };
+                    let mut packed = Cursor {
+                        bytes: r.bytes()?,
+                        pos: 0,
+                    };
                     while !packed.done() {
                         node.blocksizes.push(packed.varint()?);
                         if node.blocksizes.len() > MAX_BLOCKSIZES {
@@ -202,7 +206,10 @@ impl UnixFsData {
                 (6, 0) => node.fanout = Some(r.varint()?),
                 (7, 0) => node.mode = Some(r.varint()? as u32),
                 (8, 2) => {
-                    let mut t = Cursor { bytes: r.bytes()?, pos: 0 };
+                    let mut t = Cursor {
+                        bytes: r.bytes()?,
+                        pos: 0,
+                    };
                     let mut secs = 0i64;
                     let mut nanos = None;
                     while !t.done() {
@@ -217,7 +224,9 @@ impl UnixFsData {
                 _ => r.skip(tag & 7)?,
             }
             if node.blocksizes.len() > MAX_BLOCKSIZES {
-                return Err(UnixFsError::TooManyBlocksizes { count: node.blocksizes.len() });
+                return Err(UnixFsError::TooManyBlocksizes {
+                    count: node.blocksizes.len(),
+                });
             }
         }
         node.kind = kind.ok_or(UnixFsError::MissingType)?;
@@ -284,8 +293,14 @@ mod tests {
     #[test]
     fn empty_file_matches_kubo_bytes() {
         // kubo's empty file node data: Type=File, filesize=0, no Data field.
-        assert_eq!(UnixFsData::file(None, 0, vec![]).encode(), vec![0x08, 0x02, 0x18, 0x00]);
-        assert_eq!(UnixFsData::of_kind(DataType::Directory).encode(), vec![0x08, 0x01]);
+        assert_eq!(
+            UnixFsData::file(None, 0, vec![]).encode(),
+            vec![0x08, 0x02, 0x18, 0x00]
+        );
+        assert_eq!(
+            UnixFsData::of_kind(DataType::Directory).encode(),
+            vec![0x08, 0x01]
+        );
     }
 
     #[test]
@@ -306,9 +321,21 @@ mod tests {
     #[test]
     fn accepts_packed_blocksizes_and_rejects_garbage() {
         let packed = [0x08, 0x02, 0x22, 0x03, 0x01, 0xac, 0x02];
-        assert_eq!(UnixFsData::decode(&packed).map(|d| d.blocksizes), Ok(vec![1, 300]));
-        assert_eq!(UnixFsData::decode(&[0x18, 0x00]), Err(UnixFsError::MissingType));
-        assert_eq!(UnixFsData::decode(&[0x08, 0x09]), Err(UnixFsError::UnknownType { code: 9 }));
-        assert!(matches!(UnixFsData::decode(&[0x12, 0x05, 0x00]), Err(UnixFsError::Malformed { .. })));
+        assert_eq!(
+            UnixFsData::decode(&packed).map(|d| d.blocksizes),
+            Ok(vec![1, 300])
+        );
+        assert_eq!(
+            UnixFsData::decode(&[0x18, 0x00]),
+            Err(UnixFsError::MissingType)
+        );
+        assert_eq!(
+            UnixFsData::decode(&[0x08, 0x09]),
+            Err(UnixFsError::UnknownType { code: 9 })
+        );
+        assert!(matches!(
+            UnixFsData::decode(&[0x12, 0x05, 0x00]),
+            Err(UnixFsError::Malformed { .. })
+        ));
     }
 }

@@ -74,7 +74,9 @@ pub fn read<R: std::io::Read>(reader: &mut R) -> std::io::Result<Option<Result<u
             *slot = byte[0];
         }
         if byte[0] & 0x80 == 0 {
-            return Ok(Some(decode(buf.get(..=i).unwrap_or_default()).map(|(v, _)| v)));
+            return Ok(Some(
+                decode(buf.get(..=i).unwrap_or_default()).map(|(v, _)| v),
+            ));
         }
     }
     Ok(Some(Err(VarintError::Overflow)))

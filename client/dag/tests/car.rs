@@ -2,12 +2,16 @@
 
 use std::collections::HashMap;
 
-use cairn_dag::car::{CarError, CarReader, DagWalk, Scope, WalkOptions, car_header, export_car, frame_prefix};
+use cairn_dag::car::{
+    CarError, CarReader, DagWalk, Scope, WalkOptions, car_header, export_car, frame_prefix,
+};
 use cairn_dag::{Block, Profile, build_file, varint};
 use cid::Cid;
 
 fn dag(profile: Profile, len: usize) -> (Cid, HashMap<Cid, Vec<u8>>, Vec<u8>) {
-    let data: Vec<u8> = (0..len).map(|i| (i.wrapping_mul(31) ^ (i >> 9)) as u8).collect();
+    let data: Vec<u8> = (0..len)
+        .map(|i| (i.wrapping_mul(31) ^ (i >> 9)) as u8)
+        .collect();
     let mut blocks = HashMap::new();
     let root = build_file(profile, &data, &mut |b: Block| {
         blocks.insert(b.cid, b.data);
@@ -69,21 +73,45 @@ fn export_is_depth_first_without_duplicates() {
         .unwrap_or_default();
     assert_eq!(order.len(), 2, "root then the one distinct leaf");
     assert_eq!(order[0], root);
-    let with_dups = DagWalk::new(&blocks, root, WalkOptions { dups: true, ..WalkOptions::default() }).count();
+    let with_dups = DagWalk::new(
+        &blocks,
+        root,
+        WalkOptions {
+            dups: true,
+            ..WalkOptions::default()
+        },
+    )
+    .count();
     assert_eq!(with_dups, 6);
-    let block_only = DagWalk::new(&blocks, root, WalkOptions { scope: Scope::Block, ..WalkOptions::default() }).count();
+    let block_only = DagWalk::new(
+        &blocks,
+        root,
+        WalkOptions {
+            scope: Scope::Block,
+            ..WalkOptions::default()
+        },
+    )
+    .count();
     assert_eq!(block_only, 1);
 }
 
 #[test]
 fn entity_range_walk_covers_only_the_range() {
     let (root, blocks, _) = dag(Profile::KuboLegacy, 10 * (256 << 10));
-    let options = WalkOptions { scope: Scope::Entity, dups: false, range: Some((300_000, 300_010)) };
+    let options = WalkOptions {
+        scope: Scope::Entity,
+        dups: false,
+        range: Some((300_000, 300_010)),
+    };
     let walked: Vec<Cid> = DagWalk::new(&blocks, root, options)
         .map(|b| b.map(|b| b.cid))
         .collect::<Result<_, _>>()
         .unwrap_or_default();
-    assert_eq!(walked.len(), 2, "the root and the one leaf holding bytes 300000..300010");
+    assert_eq!(
+        walked.len(),
+        2,
+        "the root and the one leaf holding bytes 300000..300010"
+    );
 }
 
 fn valid_car() -> (Cid, Vec<u8>) {
@@ -94,7 +122,10 @@ fn valid_car() -> (Cid, Vec<u8>) {
 #[test]
 fn bad_header_is_refused() {
     assert!(matches!(import(vec![]), Err(CarError::BadHeader { .. })));
-    assert!(matches!(import(vec![0x02, 0xa0, 0x00]), Err(CarError::BadHeader { .. })));
+    assert!(matches!(
+        import(vec![0x02, 0xa0, 0x00]),
+        Err(CarError::BadHeader { .. })
+    ));
     // {"version": 1} with no roots.
     let mut no_roots = vec![0x0a, 0xa1, 0x67];
     no_roots.extend_from_slice(b"version");
@@ -104,7 +135,10 @@ fn bad_header_is_refused() {
     let mut v3 = vec![0x0a, 0xa1, 0x67];
     v3.extend_from_slice(b"version");
     v3.push(0x03);
-    assert!(matches!(import(v3), Err(CarError::UnsupportedVersion { version: 3 })));
+    assert!(matches!(
+        import(v3),
+        Err(CarError::UnsupportedVersion { version: 3 })
+    ));
 }
 
 #[test]

@@ -24,21 +24,30 @@ use sha2::{Digest, Sha256};
 const PIECE: usize = 1 << 20;
 
 fn vectors() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/oracle-vectors.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/oracle-vectors.json"
+    );
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
 fn list<'a>(v: &'a Value, key: &str) -> &'a Vec<Value> {
-    v[key].as_array().unwrap_or_else(|| panic!("{key} is not a list"))
+    v[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("{key} is not a list"))
 }
 
 fn text<'a>(v: &'a Value, key: &str) -> &'a str {
-    v[key].as_str().unwrap_or_else(|| panic!("{key} missing in {v}"))
+    v[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("{key} missing in {v}"))
 }
 
 fn num(v: &Value, key: &str) -> u64 {
-    v[key].as_u64().unwrap_or_else(|| panic!("{key} missing in {v}"))
+    v[key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{key} missing in {v}"))
 }
 
 fn profile(name: &str) -> Profile {
@@ -57,7 +66,11 @@ fn layout(doc: &Value, name: &str) -> Layout {
         chunk_size: num(custom, "chunk_size") as usize,
         max_links: num(custom, "max_links") as usize,
         raw_leaves: options["rawLeaves"] == true,
-        cid_version: if num(options, "cidVersion") == 0 { Version::V0 } else { Version::V1 },
+        cid_version: if num(options, "cidVersion") == 0 {
+            Version::V0
+        } else {
+            Version::V1
+        },
     }
 }
 
@@ -205,7 +218,13 @@ fn files_match_the_oracle() {
     for v in list(&doc, "files") {
         let name = text(v, "profile");
         let got = build(layout(&doc, name), v);
-        assert_eq!(got, expected(v, "root_cid"), "{name} {} {}", text(v, "kind"), num(v, "size"));
+        assert_eq!(
+            got,
+            expected(v, "root_cid"),
+            "{name} {} {}",
+            text(v, "kind"),
+            num(v, "size")
+        );
         checked += 1;
     }
     assert_eq!(checked, 34);
@@ -224,7 +243,12 @@ fn kubo_published_files_match() {
         assert_eq!(v["match"], true);
         let name = text(v, "profile");
         let got = build(profile(name).layout(), v);
-        assert_eq!(got, expected(v, "expected_cid"), "{name} {}", num(v, "size"));
+        assert_eq!(
+            got,
+            expected(v, "expected_cid"),
+            "{name} {}",
+            num(v, "size")
+        );
         checked += 1;
     }
     assert_eq!(checked, 7);
@@ -244,7 +268,12 @@ fn kubo_published_gib_files_match() {
         }
         let name = text(v, "profile");
         let got = build(profile(name).layout(), v);
-        assert_eq!(got.root_cid, text(v, "expected_cid"), "{name} {}", num(v, "size"));
+        assert_eq!(
+            got.root_cid,
+            text(v, "expected_cid"),
+            "{name} {}",
+            num(v, "size")
+        );
         checked += 1;
     }
     assert_eq!(checked, 3);
@@ -257,10 +286,16 @@ fn content_generators_match_the_samples() {
         let n = num(s, "n") as usize;
         let seed = format!("{:#x}", 0x9E37_79B9_7F4A_7C15u64 ^ n as u64);
         assert_eq!(seed, text(s, "seed"));
-        assert_eq!(hex(&common::xorshift_bytes(n)[..16]), text(s, "first_16_bytes_hex"));
+        assert_eq!(
+            hex(&common::xorshift_bytes(n)[..16]),
+            text(s, "first_16_bytes_hex")
+        );
     }
     // RFC 8439 appendix A.1, test vector #1: zero key, zero nonce, counter 0.
-    let mut zero = ChaCha { key: [0; 8], counter: 0 };
+    let mut zero = ChaCha {
+        key: [0; 8],
+        counter: 0,
+    };
     let mut block = Vec::new();
     zero.block(&mut block);
     assert_eq!(hex(&block[..16]), "76b8e0ada0f13d90405d6ae55386bd28");
@@ -289,7 +324,8 @@ struct ShardFacts {
 
 fn walk_shards(store: &Store, cid: Cid, depth: u64, facts: &mut ShardFacts) {
     let node = PbNode::decode(&store[&cid]).unwrap_or_else(|e| panic!("{e}"));
-    let data = UnixFsData::decode(node.data.as_deref().unwrap_or_default()).unwrap_or_else(|e| panic!("{e}"));
+    let data = UnixFsData::decode(node.data.as_deref().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(data.kind, DataType::HamtShard);
     facts.preorder.push(cid.to_string());
     let len = data.data.as_ref().map_or(0, Vec::len);
@@ -320,10 +356,14 @@ fn directories_match_the_oracle() {
                 assert_eq!(sub.cid.to_string(), text(&v["children"], "sub"));
                 root
             }
-            "empty" => DirBuilder::new(p).finish(&mut keep(&mut store)).unwrap_or_else(|e| panic!("{e}")),
+            "empty" => DirBuilder::new(p)
+                .finish(&mut keep(&mut store))
+                .unwrap_or_else(|e| panic!("{e}")),
             hamt => {
-                let n: usize =
-                    hamt.trim_start_matches("hamt-").parse().unwrap_or_else(|e| panic!("{name}: {e}"));
+                let n: usize = hamt
+                    .trim_start_matches("hamt-")
+                    .parse()
+                    .unwrap_or_else(|e| panic!("{name}: {e}"));
                 assert_eq!(n as u64, num(v, "entries"));
                 let (root, estimate) = hamt_dir(p, n, &mut store);
                 assert_eq!(estimate, num(v, "estimated_size"), "{p} {name}");
@@ -357,13 +397,20 @@ fn directories_match_the_oracle() {
             assert_eq!(facts.max_depth, num(h, "max_depth"), "{p} {name}");
             let lengths: BTreeMap<String, u64> = h["bitfield_lengths"]
                 .as_object()
-                .map(|o| o.iter().map(|(k, v)| (k.clone(), v.as_u64().unwrap_or_default())).collect())
+                .map(|o| {
+                    o.iter()
+                        .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or_default()))
+                        .collect()
+                })
                 .unwrap_or_default();
             assert_eq!(facts.bitfield_lengths, lengths, "{p} {name}");
             let root_node = PbNode::decode(&store[&root.cid]).unwrap_or_default();
             let bitfield = UnixFsData::decode(root_node.data.as_deref().unwrap_or_default())
                 .map(|d| d.data.unwrap_or_default());
-            assert_eq!(bitfield.map(|b| hex(&b)), Ok(text(h, "root_bitfield_hex").to_owned()));
+            assert_eq!(
+                bitfield.map(|b| hex(&b)),
+                Ok(text(h, "root_bitfield_hex").to_owned())
+            );
         }
         checked += 1;
     }
@@ -411,7 +458,9 @@ fn kubo_published_directories_match() {
             dir.add_file(name, &x).unwrap_or_else(|e| panic!("{e}"));
         }
         assert_eq!(dir.estimated_size(), num(v, "estimated_size"), "{p}");
-        let root = dir.finish(&mut keep(&mut store)).unwrap_or_else(|e| panic!("{e}"));
+        let root = dir
+            .finish(&mut keep(&mut store))
+            .unwrap_or_else(|e| panic!("{e}"));
         let want_sharded = text(v, "expected_root_type") == "hamt-sharded-directory";
         assert_eq!(
             (root.cid.to_string(), root.sharded),

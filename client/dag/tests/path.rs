@@ -12,8 +12,8 @@ use cairn_dag::pb::{PbLink, PbNode};
 use cairn_dag::reader::SourceError;
 use cairn_dag::unixfs::{DataType, UnixFsData};
 use cairn_dag::{
-    AddError, AddOptions, Block, BlockSource, DagError, DirBuilder, DirLink, Profile, VerifyError, add_dir,
-    list_dir, resolve_path,
+    AddError, AddOptions, Block, BlockSource, DagError, DirBuilder, DirLink, Profile, VerifyError,
+    add_dir, list_dir, resolve_path,
 };
 use cid::Cid;
 use common::{Store, hamt_dir, hamt_name, small_dir};
@@ -45,7 +45,8 @@ fn resolves_through_plain_directories() {
         let a = common::file(p, b"hello world", &mut Store::new()).cid;
         let b = common::file(p, &common::xorshift_bytes(1000), &mut Store::new()).cid;
         let ok = |segments: &[&str]| {
-            resolve_path(&store, root.cid, segments).unwrap_or_else(|e| panic!("{p} {segments:?}: {e}"))
+            resolve_path(&store, root.cid, segments)
+                .unwrap_or_else(|e| panic!("{p} {segments:?}: {e}"))
         };
         assert_eq!(ok(&[]), root.cid);
         assert_eq!(ok(&["a.txt"]), a);
@@ -60,7 +61,10 @@ fn resolves_through_plain_directories() {
         // Names match whole and case-sensitively.
         for missing in ["a.tx", "A.TXT", "a.txt ", ""] {
             assert!(
-                matches!(resolve_path(&store, root.cid, &[missing]), Err(DagError::NotFound { .. })),
+                matches!(
+                    resolve_path(&store, root.cid, &[missing]),
+                    Err(DagError::NotFound { .. })
+                ),
                 "{missing:?}"
             );
         }
@@ -77,7 +81,10 @@ fn resolves_through_plain_directories() {
         let names: Vec<_> = entries.iter().map(|e| (e.name.as_str(), e.cid)).collect();
         assert_eq!(names, [("a.txt", a), ("sub", sub.cid)]);
         assert_eq!(entries[1].size, Some(sub.dag_size));
-        assert!(matches!(list_dir(&store, a), Err(DagError::NotADirectory { kind: "file", .. })));
+        assert!(matches!(
+            list_dir(&store, a),
+            Err(DagError::NotADirectory { kind: "file", .. })
+        ));
     }
 }
 
@@ -87,20 +94,28 @@ fn resolves_and_lists_through_shards() {
         let mut store = Store::new();
         let (root, _) = hamt_dir(p, 10_000, &mut store);
         assert!(root.sharded);
-        let source = Counting { store: &store, reads: Cell::new(0) };
+        let source = Counting {
+            store: &store,
+            reads: Cell::new(0),
+        };
         let mut reads_by_depth = BTreeMap::new();
         for i in 0..10_000 {
             let name = hamt_name(i);
             let want = common::file(p, name.as_bytes(), &mut Store::new());
             source.reads.set(0);
-            let got = resolve_path(&source, root.cid, &[&name]).unwrap_or_else(|e| panic!("{p} {name}: {e}"));
+            let got = resolve_path(&source, root.cid, &[&name])
+                .unwrap_or_else(|e| panic!("{p} {name}: {e}"));
             assert_eq!(got, want.cid, "{p} {name}");
             *reads_by_depth.entry(source.reads.get()).or_insert(0) += 1;
         }
         // Only the shards on a name's path are read: one block per level.
         // The oracle's hamt-10000 is 4 levels deep (max_depth 3), so some
         // names live in a sub-sub-sub-shard and none deeper.
-        assert_eq!(reads_by_depth.keys().copied().collect::<Vec<_>>(), [2, 3, 4], "{p}");
+        assert_eq!(
+            reads_by_depth.keys().copied().collect::<Vec<_>>(),
+            [2, 3, 4],
+            "{p}"
+        );
         assert!(reads_by_depth[&4] >= 1);
 
         for absent in ["file-10000", "file-99999", "File-00000", "file-0000", ""] {
@@ -122,7 +137,12 @@ fn resolves_and_lists_through_shards() {
         assert_eq!(names, (0..10_000).map(hamt_name).collect::<Vec<_>>());
         for e in &entries {
             let want = common::file(p, e.name.as_bytes(), &mut Store::new());
-            assert_eq!((e.cid, e.size), (want.cid, Some(want.dag_size)), "{p} {}", e.name);
+            assert_eq!(
+                (e.cid, e.size),
+                (want.cid, Some(want.dag_size)),
+                "{p} {}",
+                e.name
+            );
         }
     }
 }
@@ -134,9 +154,14 @@ fn resolves_through_a_shard_inside_a_plain_directory() {
     let (shard, _) = hamt_dir(p, 4855, &mut store);
     let mut top = DirBuilder::new(p);
     top.add_dir("big", &shard).unwrap_or_else(|e| panic!("{e}"));
-    let top = top.finish(&mut common::keep(&mut store)).unwrap_or_else(|e| panic!("{e}"));
+    let top = top
+        .finish(&mut common::keep(&mut store))
+        .unwrap_or_else(|e| panic!("{e}"));
     let want = common::file(p, b"file-04854", &mut Store::new()).cid;
-    assert_eq!(resolve_path(&store, top.cid, &["big", "file-04854"]).ok(), Some(want));
+    assert_eq!(
+        resolve_path(&store, top.cid, &["big", "file-04854"]).ok(),
+        Some(want)
+    );
     let err = resolve_path(&store, top.cid, &["big", "file-04855"]);
     assert!(
         matches!(&err, Err(DagError::NotFound { path, parent }) if path == "big/file-04855" && *parent == shard.cid),
@@ -147,7 +172,11 @@ fn resolves_through_a_shard_inside_a_plain_directory() {
 /// A shard's sub-shard CIDs, in link order.
 fn subshards(store: &Store, shard: &Cid) -> Vec<Cid> {
     let node = PbNode::decode(&store[shard]).unwrap_or_default();
-    node.links.iter().filter(|l| l.name.as_deref().map(str::len) == Some(2)).map(|l| l.cid).collect()
+    node.links
+        .iter()
+        .filter(|l| l.name.as_deref().map(str::len) == Some(2))
+        .map(|l| l.cid)
+        .collect()
 }
 
 #[test]
@@ -159,7 +188,9 @@ fn missing_and_corrupt_shards_are_named() {
     let mut corrupt = store.clone();
     corrupt.insert(sub, b"not the block".to_vec());
     let err = list_dir(&corrupt, root.cid).map(|l| l.filter_map(Result::err).next());
-    assert!(matches!(err, Ok(Some(DagError::Verify(VerifyError::HashMismatch { cid, .. }))) if cid == sub));
+    assert!(
+        matches!(err, Ok(Some(DagError::Verify(VerifyError::HashMismatch { cid, .. }))) if cid == sub)
+    );
     corrupt.remove(&sub);
     let err = list_dir(&corrupt, root.cid).map(|l| l.filter_map(Result::err).next());
     assert!(matches!(err, Ok(Some(DagError::MissingBlock { cid })) if cid == sub));
@@ -169,13 +200,24 @@ fn missing_and_corrupt_shards_are_named() {
         .map(|e| matches!(e, DagError::MissingBlock { cid } if cid == sub))
         .collect::<Vec<_>>();
     assert!(!errors.is_empty() && errors.iter().all(|&missing| missing));
-    assert!(errors.len() < 100, "{} lookups touched one of 256 sub-shards", errors.len());
+    assert!(
+        errors.len() < 100,
+        "{} lookups touched one of 256 sub-shards",
+        errors.len()
+    );
 }
 
 /// A one-block shard with hand-made links and data.
 fn shard_block(p: Profile, links: Vec<PbLink>, data: UnixFsData) -> Block {
-    let bytes = PbNode { links, data: Some(data.encode()) }.encode();
-    Block { cid: p.dag_pb_cid(&bytes), data: bytes }
+    let bytes = PbNode {
+        links,
+        data: Some(data.encode()),
+    }
+    .encode();
+    Block {
+        cid: p.dag_pb_cid(&bytes),
+        data: bytes,
+    }
 }
 
 fn shard_data(bitfield: Vec<u8>) -> UnixFsData {
@@ -191,33 +233,69 @@ fn shard_data(bitfield: Vec<u8>) -> UnixFsData {
 fn malformed_shards_are_refused() {
     let p = Profile::UnixfsV1_2025;
     let leaf = p.raw_leaf_cid(b"x");
-    let link = |name: &str| PbLink { cid: leaf, name: Some(name.to_owned()), tsize: Some(1) };
+    let link = |name: &str| PbLink {
+        cid: leaf,
+        name: Some(name.to_owned()),
+        tsize: Some(1),
+    };
     // "file-00000" hashes to slot 0x15 at the root.
     assert_eq!(murmur3_x64_128(b"file-00000", 0).0 >> 56, 0x15);
     let rows: Vec<(&str, Vec<PbLink>, UnixFsData)> = vec![
-        ("entry in the wrong slot", vec![link("00file-00000")], shard_data(vec![0x01])),
+        (
+            "entry in the wrong slot",
+            vec![link("00file-00000")],
+            shard_data(vec![0x01]),
+        ),
         ("bitfield without a link", vec![], shard_data(vec![0x01])),
-        ("link without its bit", vec![link("15file-00000")], shard_data(vec![0x02])),
-        ("lowercase prefix", vec![link("0afile-00000")], shard_data(vec![0x04, 0x00])),
+        (
+            "link without its bit",
+            vec![link("15file-00000")],
+            shard_data(vec![0x02]),
+        ),
+        (
+            "lowercase prefix",
+            vec![link("0afile-00000")],
+            shard_data(vec![0x04, 0x00]),
+        ),
         (
             "not murmur3",
             vec![link("15file-00000")],
-            UnixFsData { hash_type: Some(0x23), ..shard_data(vec![0x20, 0, 0]) },
+            UnixFsData {
+                hash_type: Some(0x23),
+                ..shard_data(vec![0x20, 0, 0])
+            },
         ),
-        ("fanout not a power of two", vec![], UnixFsData { fanout: Some(100), ..shard_data(vec![]) }),
-        ("bitfield wider than fanout", vec![], shard_data(vec![0; 33])),
+        (
+            "fanout not a power of two",
+            vec![],
+            UnixFsData {
+                fanout: Some(100),
+                ..shard_data(vec![])
+            },
+        ),
+        (
+            "bitfield wider than fanout",
+            vec![],
+            shard_data(vec![0; 33]),
+        ),
     ];
     for (why, links, data) in rows {
         let block = shard_block(p, links, data);
         let store: Store = [(block.cid, block.data)].into();
         let listed = list_dir(&store, block.cid).and_then(|l| l.collect::<Result<Vec<_>, _>>());
-        assert!(matches!(listed, Err(DagError::Inconsistent { .. })), "{why}: {listed:?}");
+        assert!(
+            matches!(listed, Err(DagError::Inconsistent { .. })),
+            "{why}: {listed:?}"
+        );
     }
     // A well-formed one-entry shard lists and resolves.
     let good = shard_block(p, vec![link("15file-00000")], shard_data(vec![0x20, 0, 0]));
     let store: Store = [(good.cid, good.data)].into();
     assert_eq!(listing(&store, good.cid).len(), 1);
-    assert_eq!(resolve_path(&store, good.cid, &["file-00000"]).ok(), Some(leaf));
+    assert_eq!(
+        resolve_path(&store, good.cid, &["file-00000"]).ok(),
+        Some(leaf)
+    );
 }
 
 #[cfg(unix)]
@@ -229,7 +307,8 @@ fn add_dir_matches_the_oracle_and_kubo_defaults() {
     let small = tmp.path().join("small");
     std::fs::create_dir_all(small.join("sub")).unwrap_or_else(|e| panic!("{e}"));
     std::fs::write(small.join("a.txt"), b"hello world").unwrap_or_else(|e| panic!("{e}"));
-    std::fs::write(small.join("sub/b.bin"), common::xorshift_bytes(1000)).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(small.join("sub/b.bin"), common::xorshift_bytes(1000))
+        .unwrap_or_else(|e| panic!("{e}"));
     std::fs::write(small.join(".hidden"), b"secret").unwrap_or_else(|e| panic!("{e}"));
     let add = |path: &std::path::Path, options: AddOptions| {
         let mut store = Store::new();
@@ -241,14 +320,26 @@ fn add_dir_matches_the_oracle_and_kubo_defaults() {
     };
     // The oracle's `small` directory, hidden file skipped as kubo does.
     for (p, want) in [
-        (Profile::KuboLegacy, "QmbTAJvgC4pvBW5axJjHsnAXfih7yt12yK5LHjk9S3L68M"),
-        (Profile::UnixfsV1_2025, "bafybeiaxq7gonrcqcqwfj2bnwluvwbdidk6q2fehufweffp56kouqn7h2a"),
+        (
+            Profile::KuboLegacy,
+            "QmbTAJvgC4pvBW5axJjHsnAXfih7yt12yK5LHjk9S3L68M",
+        ),
+        (
+            Profile::UnixfsV1_2025,
+            "bafybeiaxq7gonrcqcqwfj2bnwluvwbdidk6q2fehufweffp56kouqn7h2a",
+        ),
     ] {
         let (root, store) = add(&small, AddOptions::new(p));
         let root = root.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(root.cid.to_string(), want);
         assert_eq!(store.len(), 4);
-        let (with_hidden, _) = add(&small, AddOptions { profile: p, include_hidden: true });
+        let (with_hidden, _) = add(
+            &small,
+            AddOptions {
+                profile: p,
+                include_hidden: true,
+            },
+        );
         let with_hidden = with_hidden.unwrap_or_else(|e| panic!("{e}"));
         assert_ne!(with_hidden.cid, root.cid);
     }
@@ -258,12 +349,20 @@ fn add_dir_matches_the_oracle_and_kubo_defaults() {
     let (root, store) = add(&small, AddOptions::new(Profile::UnixfsV1_2025));
     let root = root.unwrap_or_else(|e| panic!("{e}"));
     let link = resolve_path(&store, root.cid, &["link"]).unwrap_or_else(|e| panic!("{e}"));
-    let data =
-        PbNode::decode(&store[&link]).ok().and_then(|n| n.data).and_then(|d| UnixFsData::decode(&d).ok());
-    assert_eq!(data.map(|d| (d.kind, d.data)), Some((DataType::Symlink, Some(b"a.txt".to_vec()))));
+    let data = PbNode::decode(&store[&link])
+        .ok()
+        .and_then(|n| n.data)
+        .and_then(|d| UnixFsData::decode(&d).ok());
+    assert_eq!(
+        data.map(|d| (d.kind, d.data)),
+        Some((DataType::Symlink, Some(b"a.txt".to_vec())))
+    );
     assert!(matches!(
         resolve_path(&store, root.cid, &["link", "x"]),
-        Err(DagError::NotADirectory { kind: "symlink", .. })
+        Err(DagError::NotADirectory {
+            kind: "symlink",
+            ..
+        })
     ));
 
     // The v1 HAMT threshold directory, from disk.
@@ -275,29 +374,40 @@ fn add_dir_matches_the_oracle_and_kubo_defaults() {
     let (root, _) = add(&big, AddOptions::new(Profile::UnixfsV1_2025));
     assert_eq!(
         root.map(|r| (r.cid.to_string(), r.sharded)).ok(),
-        Some(("bafybeibmdnmsnvraaduokeirac63dmxvinx6xorkqmagtubslgykhoociq".to_owned(), true))
+        Some((
+            "bafybeibmdnmsnvraaduokeirac63dmxvinx6xorkqmagtubslgykhoociq".to_owned(),
+            true
+        ))
     );
 
     // Refusals, each naming the offending path.
-    let (err, _) = add(&small.join("a.txt"), AddOptions::new(Profile::UnixfsV1_2025));
+    let (err, _) = add(
+        &small.join("a.txt"),
+        AddOptions::new(Profile::UnixfsV1_2025),
+    );
     assert!(matches!(err, Err(AddError::NotADirectory { .. })));
     let odd = tmp.path().join("odd");
     std::fs::create_dir(&odd).unwrap_or_else(|e| panic!("{e}"));
     let bad_name = odd.join(std::ffi::OsStr::from_bytes(b"caf\xe9"));
     std::fs::write(&bad_name, b"x").unwrap_or_else(|e| panic!("{e}"));
     let (err, _) = add(&odd, AddOptions::new(Profile::UnixfsV1_2025));
-    assert!(matches!(&err, Err(AddError::NonUtf8Name { path }) if *path == bad_name), "{err:?}");
+    assert!(
+        matches!(&err, Err(AddError::NonUtf8Name { path }) if *path == bad_name),
+        "{err:?}"
+    );
     std::fs::remove_file(&bad_name).unwrap_or_else(|e| panic!("{e}"));
     let socket = odd.join("sock");
-    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap_or_else(|e| panic!("{e}"));
+    let _listener =
+        std::os::unix::net::UnixListener::bind(&socket).unwrap_or_else(|e| panic!("{e}"));
     let (err, _) = add(&odd, AddOptions::new(Profile::UnixfsV1_2025));
     assert!(
         matches!(&err, Err(AddError::Unsupported { path, kind: "socket" }) if *path == socket),
         "{err:?}"
     );
     // A failing sink stops the walk with its error.
-    let failed =
-        add_dir(&small, Profile::UnixfsV1_2025, &mut |_: Block| Err(std::io::Error::other("disk full")));
+    let failed = add_dir(&small, Profile::UnixfsV1_2025, &mut |_: Block| {
+        Err(std::io::Error::other("disk full"))
+    });
     assert!(
         matches!(&failed, Err(AddError::Sink { source }) if source.to_string() == "disk full"),
         "{failed:?}"

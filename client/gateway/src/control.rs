@@ -79,18 +79,29 @@ async fn handle_bucket_create(
     UrlPath(name): UrlPath<String>,
     Query(params): Query<BucketParams>,
 ) -> Response {
-    let profile = match params.profile.as_deref().map(str::parse::<Profile>).transpose() {
+    let profile = match params
+        .profile
+        .as_deref()
+        .map(str::parse::<Profile>)
+        .transpose()
+    {
         Ok(p) => p.unwrap_or_default(),
         Err(e) => return text(StatusCode::BAD_REQUEST, e.to_string()),
     };
     if crate::s3::validate_bucket_name(&name).is_err() {
-        return text(StatusCode::BAD_REQUEST, format!("invalid bucket name {name:?}"));
+        return text(
+            StatusCode::BAD_REQUEST,
+            format!("invalid bucket name {name:?}"),
+        );
     }
     let now = crate::s3::meta::now_ms();
-    let result = tokio::task::spawn_blocking(move || store.create_bucket(&name, profile.name(), now)).await;
+    let result =
+        tokio::task::spawn_blocking(move || store.create_bucket(&name, profile.name(), now)).await;
     match result {
         Ok(Ok(_)) => text(StatusCode::OK, String::new()),
-        Ok(Err(e @ StoreError::BucketAlreadyExists { .. })) => text(StatusCode::CONFLICT, e.to_string()),
+        Ok(Err(e @ StoreError::BucketAlreadyExists { .. })) => {
+            text(StatusCode::CONFLICT, e.to_string())
+        }
         Ok(Err(e)) => text(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
         Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
@@ -151,7 +162,9 @@ fn import_blocking(store: &Store, reader: ChannelReader) -> Result<Vec<Cid>, Imp
     upload.commit_pin(*first)?;
     for root in rest {
         let mut extra = store.begin_upload()?;
-        for block in cairn_dag::car::DagWalk::new(&StoreSource(store.clone()), *root, Default::default()) {
+        for block in
+            cairn_dag::car::DagWalk::new(&StoreSource(store.clone()), *root, Default::default())
+        {
             let block = block?;
             extra.put_block(block.cid.hash(), &block.data)?;
         }
@@ -163,7 +176,13 @@ fn import_blocking(store: &Store, reader: ChannelReader) -> Result<Vec<Cid>, Imp
 async fn handle_import(State(store): State<Store>, body: Body) -> Response {
     let (tx, rx) = mpsc::channel(8);
     let worker = tokio::task::spawn_blocking(move || {
-        import_blocking(&store, ChannelReader { rx, current: Bytes::new() })
+        import_blocking(
+            &store,
+            ChannelReader {
+                rx,
+                current: Bytes::new(),
+            },
+        )
     });
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
@@ -175,8 +194,14 @@ async fn handle_import(State(store): State<Store>, body: Body) -> Response {
     }
     drop(tx);
     match worker.await {
-        Ok(Ok(roots)) => text(StatusCode::OK, roots.iter().map(|r| format!("{r}\n")).collect()),
-        Ok(Err(ImportError::Car(e))) => text(StatusCode::BAD_REQUEST, format!("refused: {e}; nothing was stored")),
+        Ok(Ok(roots)) => text(
+            StatusCode::OK,
+            roots.iter().map(|r| format!("{r}\n")).collect(),
+        ),
+        Ok(Err(ImportError::Car(e))) => text(
+            StatusCode::BAD_REQUEST,
+            format!("refused: {e}; nothing was stored"),
+        ),
         Ok(Err(e)) => text(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
         Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }

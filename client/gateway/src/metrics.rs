@@ -28,24 +28,39 @@ impl GatewayMetrics {
     pub fn new() -> Result<GatewayMetrics, prometheus::Error> {
         let registry = Registry::new();
         let requests = IntCounterVec::new(
-            Opts::new("cairn_gateway_requests_total", "S3 requests by operation and status"),
+            Opts::new(
+                "cairn_gateway_requests_total",
+                "S3 requests by operation and status",
+            ),
             &["op", "status"],
         )?;
         let errors = IntCounterVec::new(
-            Opts::new("cairn_gateway_errors_total", "S3 error responses by operation and code"),
+            Opts::new(
+                "cairn_gateway_errors_total",
+                "S3 error responses by operation and code",
+            ),
             &["op", "code"],
         )?;
         let bytes_in = IntCounterVec::new(
-            Opts::new("cairn_gateway_received_bytes_total", "request body bytes by operation"),
+            Opts::new(
+                "cairn_gateway_received_bytes_total",
+                "request body bytes by operation",
+            ),
             &["op"],
         )?;
         let bytes_out = IntCounterVec::new(
-            Opts::new("cairn_gateway_sent_bytes_total", "response body bytes by operation"),
+            Opts::new(
+                "cairn_gateway_sent_bytes_total",
+                "response body bytes by operation",
+            ),
             &["op"],
         )?;
         let latency = HistogramVec::new(
-            HistogramOpts::new("cairn_gateway_request_duration_seconds", "time to response headers by operation")
-                .buckets(prometheus::exponential_buckets(0.0005, 2.0, 16)?),
+            HistogramOpts::new(
+                "cairn_gateway_request_duration_seconds",
+                "time to response headers by operation",
+            )
+            .buckets(prometheus::exponential_buckets(0.0005, 2.0, 16)?),
             &["op"],
         )?;
         registry.register(Box::new(requests.clone()))?;
@@ -53,13 +68,22 @@ impl GatewayMetrics {
         registry.register(Box::new(bytes_in.clone()))?;
         registry.register(Box::new(bytes_out.clone()))?;
         registry.register(Box::new(latency.clone()))?;
-        Ok(GatewayMetrics { registry, requests, errors, bytes_in, bytes_out, latency })
+        Ok(GatewayMetrics {
+            registry,
+            requests,
+            errors,
+            bytes_in,
+            bytes_out,
+            latency,
+        })
     }
 
     /// The text exposition of every family.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        if let Err(e) = prometheus::TextEncoder::new().encode_utf8(&self.registry.gather(), &mut out) {
+        if let Err(e) =
+            prometheus::TextEncoder::new().encode_utf8(&self.registry.gather(), &mut out)
+        {
             tracing::warn!(error = %e, "encoding metrics failed");
         }
         out
@@ -68,7 +92,10 @@ impl GatewayMetrics {
 
 /// Whether `Host` names a bucket under one of the virtual-host `domains`.
 fn virtual_host_bucket(headers: &http::HeaderMap, domains: &[String]) -> bool {
-    let Some(host) = headers.get(http::header::HOST).and_then(|h| h.to_str().ok()) else {
+    let Some(host) = headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+    else {
         return false;
     };
     let host = host
@@ -76,7 +103,9 @@ fn virtual_host_bucket(headers: &http::HeaderMap, domains: &[String]) -> bool {
         .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
         .map_or(host, |(name, _)| name);
     domains.iter().any(|d| {
-        host.strip_suffix(d.as_str()).and_then(|rest| rest.strip_suffix('.')).is_some_and(|bucket| !bucket.is_empty())
+        host.strip_suffix(d.as_str())
+            .and_then(|rest| rest.strip_suffix('.'))
+            .is_some_and(|bucket| !bucket.is_empty())
     })
 }
 
@@ -89,7 +118,9 @@ pub fn classify(
     headers: &http::HeaderMap,
     domains: &[String],
 ) -> &'static str {
-    let has = |name: &str| query.is_some_and(|q| q.split('&').any(|kv| kv.split('=').next() == Some(name)));
+    let has = |name: &str| {
+        query.is_some_and(|q| q.split('&').any(|kv| kv.split('=').next() == Some(name)))
+    };
     let trimmed = path.trim_start_matches('/');
     let (bucket, key) = if virtual_host_bucket(headers, domains) {
         ("(host)", (!trimmed.is_empty()).then_some(trimmed))
@@ -135,25 +166,52 @@ mod tests {
         let h = http::HeaderMap::new();
         let get = http::Method::GET;
         assert_eq!(classify(&get, "/", None, &h, &[]), "ListBuckets");
-        assert_eq!(classify(&get, "/b", Some("list-type=2&prefix=a"), &h, &[]), "ListObjectsV2");
+        assert_eq!(
+            classify(&get, "/b", Some("list-type=2&prefix=a"), &h, &[]),
+            "ListObjectsV2"
+        );
         assert_eq!(classify(&get, "/b/k/x", None, &h, &[]), "GetObject");
-        assert_eq!(classify(&http::Method::PUT, "/b/k", Some("partNumber=1&uploadId=x"), &h, &[]), "UploadPart");
+        assert_eq!(
+            classify(
+                &http::Method::PUT,
+                "/b/k",
+                Some("partNumber=1&uploadId=x"),
+                &h,
+                &[]
+            ),
+            "UploadPart"
+        );
         let mut copy = http::HeaderMap::new();
         copy.insert("x-amz-copy-source", http::HeaderValue::from_static("/a/b"));
-        assert_eq!(classify(&http::Method::PUT, "/b/k", None, &copy, &[]), "CopyObject");
+        assert_eq!(
+            classify(&http::Method::PUT, "/b/k", None, &copy, &[]),
+            "CopyObject"
+        );
     }
 
     #[test]
     fn classifies_virtual_host_requests() {
         let domains = ["s3.localhost".to_owned()];
         let mut h = http::HeaderMap::new();
-        h.insert(http::header::HOST, http::HeaderValue::from_static("photos.s3.localhost:9000"));
+        h.insert(
+            http::header::HOST,
+            http::HeaderValue::from_static("photos.s3.localhost:9000"),
+        );
         let get = http::Method::GET;
         assert_eq!(classify(&get, "/cat.jpg", None, &h, &domains), "GetObject");
-        assert_eq!(classify(&get, "/", Some("list-type=2"), &h, &domains), "ListObjectsV2");
-        assert_eq!(classify(&http::Method::PUT, "/", None, &h, &domains), "CreateBucket");
+        assert_eq!(
+            classify(&get, "/", Some("list-type=2"), &h, &domains),
+            "ListObjectsV2"
+        );
+        assert_eq!(
+            classify(&http::Method::PUT, "/", None, &h, &domains),
+            "CreateBucket"
+        );
         // The bare domain is path-style.
-        h.insert(http::header::HOST, http::HeaderValue::from_static("s3.localhost:9000"));
+        h.insert(
+            http::header::HOST,
+            http::HeaderValue::from_static("s3.localhost:9000"),
+        );
         assert_eq!(classify(&get, "/photos", None, &h, &domains), "ListObjects");
     }
 }

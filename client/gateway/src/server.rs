@@ -21,8 +21,8 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder as ConnBuilder;
 use s3s::auth::{S3Auth, SecretKey};
 use s3s::host::{MultiDomain, S3Host, VirtualHost};
-use s3s::{S3Error, S3ErrorCode, S3Result};
 use s3s::service::{S3Service, S3ServiceBuilder};
+use s3s::{S3Error, S3ErrorCode, S3Result};
 use tokio::net::TcpListener;
 
 use axum::serve::ListenerExt;
@@ -86,16 +86,24 @@ pub struct BoundAddrs {
 impl Listeners {
     /// The local addresses.
     pub fn addrs(&self) -> std::io::Result<BoundAddrs> {
-        Ok(BoundAddrs { s3: self.s3.local_addr()?, http: self.http.local_addr()?, metrics: self.metrics.local_addr()? })
+        Ok(BoundAddrs {
+            s3: self.s3.local_addr()?,
+            http: self.http.local_addr()?,
+            metrics: self.metrics.local_addr()?,
+        })
     }
 }
 
 /// Builds the S3 service (auth, virtual hosts, handlers).
 pub fn s3_service(store: Store, config: &GatewayConfig) -> Result<S3Service, GatewayError> {
     let mut builder = S3ServiceBuilder::new(CairnS3::new(store, config.s3.clone()));
-    builder.set_auth(KeyAuth { access_key: config.access_key.clone(), secret_key: config.secret_key.clone().into() });
+    builder.set_auth(KeyAuth {
+        access_key: config.access_key.clone(),
+        secret_key: config.secret_key.clone().into(),
+    });
     if !config.domains.is_empty() {
-        let domains = MultiDomain::new(&config.domains).map_err(|e| GatewayError::Domain(e.to_string()))?;
+        let domains =
+            MultiDomain::new(&config.domains).map_err(|e| GatewayError::Domain(e.to_string()))?;
         builder.set_host(PortlessHost(domains));
     }
     Ok(builder.build())
@@ -129,7 +137,9 @@ impl S3Host for PortlessHost {
     fn parse_host_header<'a>(&'a self, host: &'a str) -> S3Result<VirtualHost<'a>> {
         let bare = match host.rsplit_once(':') {
             Some((name, port))
-                if !host.starts_with('[') && !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) =>
+                if !host.starts_with('[')
+                    && !port.is_empty()
+                    && port.bytes().all(|b| b.is_ascii_digit()) =>
             {
                 name
             }
@@ -156,7 +166,12 @@ pub async fn run(
             "/metrics",
             axum::routing::get(move || {
                 let m = m.clone();
-                async move { ([(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], m.render()) }
+                async move {
+                    (
+                        [(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+                        m.render(),
+                    )
+                }
             }),
         )
     };
@@ -164,14 +179,23 @@ pub async fn run(
     let wait = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;
     };
-    let http_task =
-        tokio::spawn(axum::serve(listeners.http.tap_io(no_delay), ipfs).with_graceful_shutdown(wait(stop_rx.clone())).into_future());
+    let http_task = tokio::spawn(
+        axum::serve(listeners.http.tap_io(no_delay), ipfs)
+            .with_graceful_shutdown(wait(stop_rx.clone()))
+            .into_future(),
+    );
     let metrics_task = tokio::spawn(
-        axum::serve(listeners.metrics, metrics_app).with_graceful_shutdown(wait(stop_rx.clone())).into_future(),
+        axum::serve(listeners.metrics, metrics_app)
+            .with_graceful_shutdown(wait(stop_rx.clone()))
+            .into_future(),
     );
     let control_task = listeners.control.map(|control| {
         let app = crate::control::router(store_for_control.clone());
-        tokio::spawn(axum::serve(control, app).with_graceful_shutdown(wait(stop_rx.clone())).into_future())
+        tokio::spawn(
+            axum::serve(control, app)
+                .with_graceful_shutdown(wait(stop_rx.clone()))
+                .into_future(),
+        )
     });
     let domains: Arc<[String]> = config.domains.clone().into();
     let s3_task = tokio::spawn(serve_s3(listeners.s3, s3, metrics, domains, wait(stop_rx)));
@@ -220,7 +244,9 @@ async fn serve_s3(
         let handler = hyper::service::service_fn(move |req| {
             handle_s3(service.clone(), metrics.clone(), domains.clone(), req)
         });
-        let conn = builder.serve_connection(TokioIo::new(socket), handler).into_owned();
+        let conn = builder
+            .serve_connection(TokioIo::new(socket), handler)
+            .into_owned();
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
             if let Err(e) = conn.await {
@@ -240,9 +266,14 @@ fn no_delay(tcp: &mut tokio::net::TcpStream) {
 fn request_id() -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let t =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
-    format!("{:016X}", t.rotate_left(17) ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    format!(
+        "{:016X}",
+        t.rotate_left(17) ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    )
 }
 
 async fn handle_s3(
@@ -251,7 +282,13 @@ async fn handle_s3(
     domains: Arc<[String]>,
     req: Request<Incoming>,
 ) -> Result<Response<s3s::Body>, Infallible> {
-    let op = classify(req.method(), req.uri().path(), req.uri().query(), req.headers(), &domains);
+    let op = classify(
+        req.method(),
+        req.uri().path(),
+        req.uri().query(),
+        req.headers(),
+        &domains,
+    );
     let id = request_id();
     let started = Instant::now();
     let bytes_in = content_length(req.headers());
@@ -275,34 +312,54 @@ async fn handle_s3(
             // The request body may be left unread (a refusal before it was
             // needed, or after `Expect: 100-continue`): say the connection
             // ends here so the client does not reuse it mid-body.
-            resp.headers_mut().insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+            resp.headers_mut()
+                .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
         }
     }
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert("x-amz-request-id", v.clone());
         resp.headers_mut().insert("x-amz-id-2", v);
     }
-    metrics.requests.with_label_values(&[op, status.as_str()]).inc();
-    metrics.latency.with_label_values(&[op]).observe(started.elapsed().as_secs_f64());
+    metrics
+        .requests
+        .with_label_values(&[op, status.as_str()])
+        .inc();
+    metrics
+        .latency
+        .with_label_values(&[op])
+        .observe(started.elapsed().as_secs_f64());
     metrics.bytes_in.with_label_values(&[op]).inc_by(bytes_in);
-    metrics.bytes_out.with_label_values(&[op]).inc_by(content_length(resp.headers()));
+    metrics
+        .bytes_out
+        .with_label_values(&[op])
+        .inc_by(content_length(resp.headers()));
     Ok(resp)
 }
 
 fn content_length(headers: &http::HeaderMap) -> u64 {
-    headers.get(http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).unwrap_or(0)
+    headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
 }
 
 /// Puts the request id into an S3 XML error body and returns its code.
 fn stamp_error_body(resp: &mut Response<s3s::Body>, id: &str) -> String {
-    let Some(body) = resp.body().bytes() else { return "Unknown".into() };
+    let Some(body) = resp.body().bytes() else {
+        return "Unknown".into();
+    };
     let text = String::from_utf8_lossy(&body).into_owned();
     let code = text
         .split_once("<Code>")
         .and_then(|(_, rest)| rest.split_once("</Code>"))
         .map_or_else(|| status_code_name(resp.status()), |(c, _)| c.to_owned());
     if !text.is_empty() && !text.contains("<RequestId>") && text.contains("</Error>") {
-        let stamped = text.replacen("</Error>", &format!("<RequestId>{id}</RequestId></Error>"), 1);
+        let stamped = text.replacen(
+            "</Error>",
+            &format!("<RequestId>{id}</RequestId></Error>"),
+            1,
+        );
         let len = stamped.len();
         *resp.body_mut() = s3s::Body::from(Bytes::from(stamped));
         if let Ok(v) = HeaderValue::from_str(&len.to_string()) {
@@ -313,5 +370,8 @@ fn stamp_error_body(resp: &mut Response<s3s::Body>, id: &str) -> String {
 }
 
 fn status_code_name(status: StatusCode) -> String {
-    status.canonical_reason().unwrap_or("Unknown").replace(' ', "")
+    status
+        .canonical_reason()
+        .unwrap_or("Unknown")
+        .replace(' ', "")
 }

@@ -15,7 +15,8 @@ use cairn_dag::car::CarReader;
 use cairn_dag::pb::{PbLink, PbNode};
 use cairn_dag::reader::{FileReader, SourceError};
 use cairn_dag::{
-    Block, BlockSource, DirBuilder, Profile, block_links, build_file, resolve_path, sha256_multihash, verify_block,
+    Block, BlockSource, DirBuilder, Profile, block_links, build_file, resolve_path,
+    sha256_multihash, verify_block,
 };
 use cid::Cid;
 use reqwest::StatusCode;
@@ -55,7 +56,10 @@ impl MemStore {
             })
             .collect();
         links.sort_by(|a, b| a.name.cmp(&b.name));
-        let node = PbNode { links, data: Some(vec![0x08, 0x01]) };
+        let node = PbNode {
+            links,
+            data: Some(vec![0x08, 0x01]),
+        };
         let bytes = node.encode();
         let cid = Profile::UnixfsV1_2025.dag_pb_cid(&bytes);
         self.put(&cid, bytes);
@@ -111,8 +115,23 @@ fn fixture() -> Result<Fixture> {
     let index_html = b"<!DOCTYPE html><title>sub</title>".to_vec();
     let index = store.add_file(Profile::UnixfsV1_2025, &index_html)?;
     let sub = store.add_dir(&[("index.html", index)]);
-    let dir = store.add_dir(&[("hello.txt", hello), ("big.bin", big_legacy), ("notes", notes), ("sub", sub)]);
-    Ok(Fixture { store, big, big_v1, big_legacy, dup_file, hello, index_html, dir, sub })
+    let dir = store.add_dir(&[
+        ("hello.txt", hello),
+        ("big.bin", big_legacy),
+        ("notes", notes),
+        ("sub", sub),
+    ]);
+    Ok(Fixture {
+        store,
+        big,
+        big_v1,
+        big_legacy,
+        dup_file,
+        hello,
+        index_html,
+        dir,
+        sub,
+    })
 }
 
 /// Serves `source` on 127.0.0.1 and returns the base URL.
@@ -125,7 +144,9 @@ async fn serve(source: Arc<dyn BlockSource + Send + Sync>) -> Result<String> {
 }
 
 fn client() -> Result<reqwest::Client> {
-    Ok(reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?)
+    Ok(reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?)
 }
 
 struct Reply {
@@ -136,7 +157,10 @@ struct Reply {
 
 impl Reply {
     fn header(&self, name: &str) -> &str {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
     }
 }
 
@@ -144,7 +168,12 @@ async fn get(base: &str, path: &str, headers: &[(&str, &str)]) -> Result<Reply> 
     send(reqwest::Method::GET, base, path, headers).await
 }
 
-async fn send(method: reqwest::Method, base: &str, path: &str, headers: &[(&str, &str)]) -> Result<Reply> {
+async fn send(
+    method: reqwest::Method,
+    base: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> Result<Reply> {
     let mut req = client()?.request(method, format!("{base}{path}"));
     for (k, v) in headers {
         req = req.header(*k, *v);
@@ -152,8 +181,16 @@ async fn send(method: reqwest::Method, base: &str, path: &str, headers: &[(&str,
     let resp = req.send().await?;
     let status = resp.status();
     let headers = resp.headers().clone();
-    let body = resp.bytes().await.with_context(|| format!("body of {path}"))?.to_vec();
-    Ok(Reply { status, headers, body })
+    let body = resp
+        .bytes()
+        .await
+        .with_context(|| format!("body of {path}"))?
+        .to_vec();
+    Ok(Reply {
+        status,
+        headers,
+        body,
+    })
 }
 
 /// Parses and verifies a CAR; returns its roots and blocks in order.
@@ -173,7 +210,13 @@ fn parse_car(bytes: Vec<u8>, complete: bool) -> Result<(Vec<Cid>, Vec<Block>)> {
 
 /// The DFS pre-order of the DAG under `root`, computed here independently.
 fn dfs(store: &MemStore, root: Cid, dups: bool) -> Result<Vec<Cid>> {
-    fn go(store: &MemStore, cid: Cid, dups: bool, seen: &mut HashSet<Vec<u8>>, out: &mut Vec<Cid>) -> Result<()> {
+    fn go(
+        store: &MemStore,
+        cid: Cid,
+        dups: bool,
+        seen: &mut HashSet<Vec<u8>>,
+        out: &mut Vec<Cid>,
+    ) -> Result<()> {
         if !dups && !seen.insert(cid.hash().to_bytes()) {
             return Ok(());
         }
@@ -205,15 +248,29 @@ async fn raw_blocks_match_and_hash_to_their_cid_whatever_the_cid_form() -> Resul
     assert_eq!(sha256_multihash(&r.body), *f.big_v1.hash());
     assert_eq!(r.header("content-type"), "application/vnd.ipld.raw");
     assert_eq!(r.header("etag"), format!("\"{}.raw\"", f.big_v1));
-    assert_eq!(r.header("cache-control"), "public, max-age=29030400, immutable");
-    assert_eq!(r.header("content-disposition"), format!("attachment; filename=\"{}.bin\"", f.big_v1));
+    assert_eq!(
+        r.header("cache-control"),
+        "public, max-age=29030400, immutable"
+    );
+    assert_eq!(
+        r.header("content-disposition"),
+        format!("attachment; filename=\"{}.bin\"", f.big_v1)
+    );
     assert_eq!(r.header("x-content-type-options"), "nosniff");
     assert_eq!(r.header("content-location"), "", "format was in the URL");
 
     // Negotiated by Accept: same block, plus a Content-Location with ?format=raw.
-    let r = get(&base, &format!("/ipfs/{}", f.big_v1), &[("accept", "application/vnd.ipld.raw")]).await?;
+    let r = get(
+        &base,
+        &format!("/ipfs/{}", f.big_v1),
+        &[("accept", "application/vnd.ipld.raw")],
+    )
+    .await?;
     assert_eq!(r.body, root_block);
-    assert_eq!(r.header("content-location"), format!("/ipfs/{}?format=raw", f.big_v1));
+    assert_eq!(
+        r.header("content-location"),
+        format!("/ipfs/{}?format=raw", f.big_v1)
+    );
     assert!(r.header("vary").contains("Accept"));
 
     // A CIDv0 for a CIDv1 dag-pb block, and a base58 CIDv1: found by multihash.
@@ -221,13 +278,20 @@ async fn raw_blocks_match_and_hash_to_their_cid_whatever_the_cid_form() -> Resul
     let r = get(&base, &format!("/ipfs/{v0}?format=raw"), &[]).await?;
     assert_eq!((r.status, &r.body), (StatusCode::OK, &root_block));
     verify_block(&v0, &r.body)?;
-    let b58 = f.big_v1.to_string_of_base(cid::multibase::Base::Base58Btc)?;
+    let b58 = f
+        .big_v1
+        .to_string_of_base(cid::multibase::Base::Base58Btc)?;
     let r = get(&base, &format!("/ipfs/{b58}?format=raw"), &[]).await?;
     assert_eq!((r.status, &r.body), (StatusCode::OK, &root_block));
 
     // A raw leaf asked for by a CIDv0 of the same multihash.
     let leaf = *dfs(&f.store, f.big_v1, false)?.get(1).context("a leaf")?;
-    let r = get(&base, &format!("/ipfs/{}?format=raw", Cid::new_v0(*leaf.hash())?), &[]).await?;
+    let r = get(
+        &base,
+        &format!("/ipfs/{}?format=raw", Cid::new_v0(*leaf.hash())?),
+        &[],
+    )
+    .await?;
     assert_eq!(Some(&r.body), f.store.get(&leaf));
     verify_block(&leaf, &r.body)?;
     Ok(())
@@ -240,9 +304,19 @@ async fn car_streams_the_whole_dag_in_dfs_order_for_both_profiles() -> Result<()
     for root in [f.big_v1, f.big_legacy] {
         let r = get(&base, &format!("/ipfs/{root}?format=car"), &[]).await?;
         assert_eq!(r.status, StatusCode::OK);
-        assert_eq!(r.header("content-type"), "application/vnd.ipld.car; version=1; order=dfs; dups=n");
-        assert_eq!(r.header("content-disposition"), format!("attachment; filename=\"{root}.car\""));
-        assert!(r.header("etag").starts_with(&format!("W/\"{root}.car.")), "{}", r.header("etag"));
+        assert_eq!(
+            r.header("content-type"),
+            "application/vnd.ipld.car; version=1; order=dfs; dups=n"
+        );
+        assert_eq!(
+            r.header("content-disposition"),
+            format!("attachment; filename=\"{root}.car\"")
+        );
+        assert!(
+            r.header("etag").starts_with(&format!("W/\"{root}.car.")),
+            "{}",
+            r.header("etag")
+        );
         let (roots, blocks) = parse_car(r.body, true)?;
         assert_eq!(roots, vec![root]);
         assert_eq!(cids(&blocks), dfs(&f.store, root, false)?);
@@ -261,17 +335,38 @@ async fn car_dups_parameter_is_honoured_and_echoed() -> Result<()> {
     let base = serve(Arc::new(f.store.clone())).await?;
     let with_dups = dfs(&f.store, f.dup_file, true)?;
     let without = dfs(&f.store, f.dup_file, false)?;
-    assert!(with_dups.len() > without.len(), "fixture has duplicate leaves");
+    assert!(
+        with_dups.len() > without.len(),
+        "fixture has duplicate leaves"
+    );
 
-    let accept = [("accept", "application/vnd.ipld.car; version=1; order=dfs; dups=y")];
+    let accept = [(
+        "accept",
+        "application/vnd.ipld.car; version=1; order=dfs; dups=y",
+    )];
     let r = get(&base, &format!("/ipfs/{}", f.dup_file), &accept).await?;
-    assert_eq!(r.header("content-type"), "application/vnd.ipld.car; version=1; order=dfs; dups=y");
-    assert!(r.header("content-location").contains("format=car"), "{}", r.header("content-location"));
+    assert_eq!(
+        r.header("content-type"),
+        "application/vnd.ipld.car; version=1; order=dfs; dups=y"
+    );
+    assert!(
+        r.header("content-location").contains("format=car"),
+        "{}",
+        r.header("content-location")
+    );
     assert_eq!(cids(&parse_car(r.body, true)?.1), with_dups);
 
     // The query parameter wins over Accept.
-    let r = get(&base, &format!("/ipfs/{}?format=car&car-dups=n", f.dup_file), &accept).await?;
-    assert_eq!(r.header("content-type"), "application/vnd.ipld.car; version=1; order=dfs; dups=n");
+    let r = get(
+        &base,
+        &format!("/ipfs/{}?format=car&car-dups=n", f.dup_file),
+        &accept,
+    )
+    .await?;
+    assert_eq!(
+        r.header("content-type"),
+        "application/vnd.ipld.car; version=1; order=dfs; dups=n"
+    );
     assert_eq!(cids(&parse_car(r.body, true)?.1), without);
     Ok(())
 }
@@ -281,7 +376,12 @@ async fn dag_scope_block_and_entity_bytes_send_only_the_needed_blocks() -> Resul
     let f = fixture()?;
     let base = serve(Arc::new(f.store.clone())).await?;
 
-    let r = get(&base, &format!("/ipfs/{}?format=car&dag-scope=block", f.big_v1), &[]).await?;
+    let r = get(
+        &base,
+        &format!("/ipfs/{}?format=car&dag-scope=block", f.big_v1),
+        &[],
+    )
+    .await?;
     let (_, blocks) = parse_car(r.body, false)?;
     assert_eq!(cids(&blocks), vec![f.big_v1]);
 
@@ -289,8 +389,18 @@ async fn dag_scope_block_and_entity_bytes_send_only_the_needed_blocks() -> Resul
     let leaves = dfs(&f.store, f.big_v1, false)?;
     let cases: [(&str, usize, usize, Vec<Cid>); 3] = [
         ("1048576:1048600", MIB, MIB + 25, vec![f.big_v1, leaves[2]]),
-        ("1048570:1048580", MIB - 6, MIB + 5, vec![f.big_v1, leaves[1], leaves[2]]),
-        ("-10:*", f.big.len() - 10, f.big.len(), vec![f.big_v1, leaves[4]]),
+        (
+            "1048570:1048580",
+            MIB - 6,
+            MIB + 5,
+            vec![f.big_v1, leaves[1], leaves[2]],
+        ),
+        (
+            "-10:*",
+            f.big.len() - 10,
+            f.big.len(),
+            vec![f.big_v1, leaves[4]],
+        ),
     ];
     for (spec, start, end, want) in cases {
         let url = format!("/ipfs/{}?format=car&entity-bytes={spec}", f.big_v1);
@@ -300,18 +410,36 @@ async fn dag_scope_block_and_entity_bytes_send_only_the_needed_blocks() -> Resul
         assert_eq!(cids(&blocks), want, "{spec}");
         // The client reads the range from those blocks alone.
         let got: HashMap<Cid, Vec<u8>> = blocks.into_iter().map(|b| (b.cid, b.data)).collect();
-        let parts: Vec<Vec<u8>> =
-            FileReader::range(&got, f.big_v1, start as u64, end as u64).collect::<Result<_, _>>()?;
-        assert!(parts.concat() == f.big[start..end], "{spec}: range bytes differ");
+        let parts: Vec<Vec<u8>> = FileReader::range(&got, f.big_v1, start as u64, end as u64)
+            .collect::<Result<_, _>>()?;
+        assert!(
+            parts.concat() == f.big[start..end],
+            "{spec}: range bytes differ"
+        );
     }
 
     // Different entity-bytes give different ETags.
-    let a = get(&base, &format!("/ipfs/{}?format=car&entity-bytes=0:9", f.big_v1), &[]).await?;
-    let b = get(&base, &format!("/ipfs/{}?format=car&entity-bytes=0:10", f.big_v1), &[]).await?;
+    let a = get(
+        &base,
+        &format!("/ipfs/{}?format=car&entity-bytes=0:9", f.big_v1),
+        &[],
+    )
+    .await?;
+    let b = get(
+        &base,
+        &format!("/ipfs/{}?format=car&entity-bytes=0:10", f.big_v1),
+        &[],
+    )
+    .await?;
     assert_ne!(a.header("etag"), b.header("etag"));
 
     // Wholly outside the file: 400.
-    let r = get(&base, &format!("/ipfs/{}?format=car&entity-bytes=99999999:*", f.big_v1), &[]).await?;
+    let r = get(
+        &base,
+        &format!("/ipfs/{}?format=car&entity-bytes=99999999:*", f.big_v1),
+        &[],
+    )
+    .await?;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     Ok(())
 }
@@ -320,18 +448,31 @@ async fn dag_scope_block_and_entity_bytes_send_only_the_needed_blocks() -> Resul
 async fn car_for_a_path_carries_the_path_blocks_first() -> Result<()> {
     let f = fixture()?;
     let base = serve(Arc::new(f.store.clone())).await?;
-    let r = get(&base, &format!("/ipfs/{}/big.bin?format=car&entity-bytes=0:0", f.dir), &[]).await?;
+    let r = get(
+        &base,
+        &format!("/ipfs/{}/big.bin?format=car&entity-bytes=0:0", f.dir),
+        &[],
+    )
+    .await?;
     assert_eq!(r.status, StatusCode::OK);
     let (roots, blocks) = parse_car(r.body, false)?;
     assert_eq!(roots, vec![f.dir]);
     let first_leaf = dfs(&f.store, f.big_legacy, false)?[1];
     assert_eq!(cids(&blocks), vec![f.dir, f.big_legacy, first_leaf]);
 
-    let r = get(&base, &format!("/ipfs/{}/sub/index.html?format=car", f.dir), &[]).await?;
+    let r = get(
+        &base,
+        &format!("/ipfs/{}/sub/index.html?format=car", f.dir),
+        &[],
+    )
+    .await?;
     let (_, blocks) = parse_car(r.body, false)?;
     let got = cids(&blocks);
     assert_eq!(got.get(..2), Some(&[f.dir, f.sub][..]));
-    assert_eq!(blocks.last().map(|b| b.data.clone()), Some(f.index_html.clone()));
+    assert_eq!(
+        blocks.last().map(|b| b.data.clone()),
+        Some(f.index_html.clone())
+    );
     Ok(())
 }
 
@@ -356,7 +497,11 @@ async fn files_are_served_whole_with_sniffed_or_named_types() -> Result<()> {
     assert_eq!(r.header("x-ipfs-roots"), format!("{},{}", f.dir, f.hello));
     let r = get(&base, &format!("/ipfs/{}/notes", f.dir), &[]).await?;
     assert_eq!(r.body, NOTES);
-    assert_eq!(r.header("content-type"), "text/plain; charset=utf-8", "sniffed");
+    assert_eq!(
+        r.header("content-type"),
+        "text/plain; charset=utf-8",
+        "sniffed"
+    );
     Ok(())
 }
 
@@ -377,7 +522,11 @@ async fn range_requests_return_exact_bytes_or_416() -> Result<()> {
             let r = get(&base, &url, &[("range", &range)]).await?;
             assert_eq!(r.status, StatusCode::PARTIAL_CONTENT, "{range}");
             assert!(r.body == f.big[start..end], "{range}: bytes differ");
-            assert_eq!(r.header("content-range"), format!("bytes {start}-{}/{len}", end - 1), "{range}");
+            assert_eq!(
+                r.header("content-range"),
+                format!("bytes {start}-{}/{len}", end - 1),
+                "{range}"
+            );
             assert_eq!(r.header("content-length"), (end - start).to_string());
         }
         let r = get(&base, &url, &[("range", &format!("bytes={len}-"))]).await?;
@@ -415,11 +564,31 @@ async fn malformed_requests_get_400_or_406_with_a_reason() -> Result<()> {
     let f = fixture()?;
     let base = serve(Arc::new(f.store.clone())).await?;
     let cases = [
-        ("/ipfs/not-a-cid".to_owned(), StatusCode::BAD_REQUEST, "invalid CID"),
-        (format!("/ipfs/{}?format=car&dag-scope=most", f.big_v1), StatusCode::BAD_REQUEST, "dag-scope"),
-        (format!("/ipfs/{}?format=car&entity-bytes=9:1", f.big_v1), StatusCode::BAD_REQUEST, "entity-bytes"),
-        (format!("/ipfs/{}?format=zip", f.big_v1), StatusCode::BAD_REQUEST, "format"),
-        (format!("/ipfs/{}?format=tar", f.big_v1), StatusCode::NOT_ACCEPTABLE, "tar"),
+        (
+            "/ipfs/not-a-cid".to_owned(),
+            StatusCode::BAD_REQUEST,
+            "invalid CID",
+        ),
+        (
+            format!("/ipfs/{}?format=car&dag-scope=most", f.big_v1),
+            StatusCode::BAD_REQUEST,
+            "dag-scope",
+        ),
+        (
+            format!("/ipfs/{}?format=car&entity-bytes=9:1", f.big_v1),
+            StatusCode::BAD_REQUEST,
+            "entity-bytes",
+        ),
+        (
+            format!("/ipfs/{}?format=zip", f.big_v1),
+            StatusCode::BAD_REQUEST,
+            "format",
+        ),
+        (
+            format!("/ipfs/{}?format=tar", f.big_v1),
+            StatusCode::NOT_ACCEPTABLE,
+            "tar",
+        ),
     ];
     for (path, status, needle) in cases {
         let r = get(&base, &path, &[]).await?;
@@ -427,7 +596,12 @@ async fn malformed_requests_get_400_or_406_with_a_reason() -> Result<()> {
         let text = String::from_utf8_lossy(&r.body);
         assert!(text.contains(needle), "{path}: {text}");
     }
-    let r = get(&base, &format!("/ipfs/{}", f.big_v1), &[("accept", "application/x-tar")]).await?;
+    let r = get(
+        &base,
+        &format!("/ipfs/{}", f.big_v1),
+        &[("accept", "application/x-tar")],
+    )
+    .await?;
     assert_eq!(r.status, StatusCode::NOT_ACCEPTABLE);
     Ok(())
 }
@@ -447,9 +621,20 @@ async fn unknown_content_and_paths_are_404() -> Result<()> {
     // Below a file there is nothing to resolve.
     let r = get(&base, &format!("/ipfs/{}/hello.txt/x", f.dir), &[]).await?;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    let r = send(reqwest::Method::HEAD, &base, &format!("/ipfs/{absent}"), &[]).await?;
+    let r = send(
+        reqwest::Method::HEAD,
+        &base,
+        &format!("/ipfs/{absent}"),
+        &[],
+    )
+    .await?;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    let r = get(&base, &format!("/ipfs/{absent}"), &[("cache-control", "only-if-cached")]).await?;
+    let r = get(
+        &base,
+        &format!("/ipfs/{absent}"),
+        &[("cache-control", "only-if-cached")],
+    )
+    .await?;
     assert_eq!(r.status, StatusCode::PRECONDITION_FAILED);
     Ok(())
 }
@@ -458,18 +643,42 @@ async fn unknown_content_and_paths_are_404() -> Result<()> {
 async fn head_sends_headers_without_a_body() -> Result<()> {
     let f = fixture()?;
     let base = serve(Arc::new(f.store.clone())).await?;
-    let r = send(reqwest::Method::HEAD, &base, &format!("/ipfs/{}", f.big_v1), &[]).await?;
+    let r = send(
+        reqwest::Method::HEAD,
+        &base,
+        &format!("/ipfs/{}", f.big_v1),
+        &[],
+    )
+    .await?;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.is_empty());
     assert_eq!(r.header("content-length"), f.big.len().to_string());
     assert_eq!(r.header("etag"), format!("\"{}\"", f.big_v1));
-    let r = send(reqwest::Method::HEAD, &base, &format!("/ipfs/{}?format=raw", f.big_v1), &[]).await?;
+    let r = send(
+        reqwest::Method::HEAD,
+        &base,
+        &format!("/ipfs/{}?format=raw", f.big_v1),
+        &[],
+    )
+    .await?;
     assert!(r.body.is_empty());
-    assert_eq!(r.header("content-length"), f.store.get(&f.big_v1).map_or(0, Vec::len).to_string());
-    let r = send(reqwest::Method::HEAD, &base, &format!("/ipfs/{}?format=car", f.big_v1), &[]).await?;
+    assert_eq!(
+        r.header("content-length"),
+        f.store.get(&f.big_v1).map_or(0, Vec::len).to_string()
+    );
+    let r = send(
+        reqwest::Method::HEAD,
+        &base,
+        &format!("/ipfs/{}?format=car", f.big_v1),
+        &[],
+    )
+    .await?;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.is_empty());
-    assert!(r.header("content-type").starts_with("application/vnd.ipld.car"));
+    assert!(
+        r.header("content-type")
+            .starts_with("application/vnd.ipld.car")
+    );
     Ok(())
 }
 
@@ -487,7 +696,10 @@ async fn directories_redirect_list_and_serve_index_html() -> Result<()> {
     assert!(r.header("etag").starts_with("\"DirIndex-"));
     let html = String::from_utf8(r.body)?;
     for name in ["hello.txt", "big.bin", "notes", "sub"] {
-        assert!(html.contains(&format!("href=\"./{name}\"")), "{name} in {html}");
+        assert!(
+            html.contains(&format!("href=\"./{name}\"")),
+            "{name} in {html}"
+        );
     }
 
     let r = get(&base, &format!("/ipfs/{}/sub/", f.dir), &[]).await?;
@@ -523,8 +735,16 @@ async fn corrupt_blocks_never_reach_the_client_as_ok_data() -> Result<()> {
     // A range that avoids the bad leaf still works; one that touches it fails.
     let r = get(&base, &format!("/ipfs/{root}"), &[("range", "bytes=0-99")]).await?;
     assert!(r.status == StatusCode::PARTIAL_CONTENT && r.body == f.big[..100]);
-    let touching = get(&base, &format!("/ipfs/{root}"), &[("range", &format!("bytes={}-{}", MIB, MIB + 10))]).await;
-    ensure!(!matches!(touching, Ok(ref r) if r.status.is_success()), "range over a corrupt leaf succeeded");
+    let touching = get(
+        &base,
+        &format!("/ipfs/{root}"),
+        &[("range", &format!("bytes={}-{}", MIB, MIB + 10))],
+    )
+    .await;
+    ensure!(
+        !matches!(touching, Ok(ref r) if r.status.is_success()),
+        "range over a corrupt leaf succeeded"
+    );
 
     // A corrupt root: refused before any header goes out.
     let mut bad_root = f.store.clone();
@@ -580,20 +800,32 @@ async fn hamt_sharded_directories_resolve_list_and_verify_in_cars() -> Result<()
     let base = serve(Arc::new(store.clone())).await?;
 
     let r = get(&base, &format!("/ipfs/{shard}/file-4321.txt"), &[]).await?;
-    assert_eq!((r.status, r.body.as_slice()), (StatusCode::OK, b"file-4321.txt".as_slice()));
+    assert_eq!(
+        (r.status, r.body.as_slice()),
+        (StatusCode::OK, b"file-4321.txt".as_slice())
+    );
     assert_eq!(r.header("content-type"), "text/plain; charset=utf-8");
     let r = get(&base, &format!("/ipfs/{shard}/file-{n}.txt"), &[]).await?;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 
     // The CAR for a path through the shard carries the shards on the name's
     // hash path, enough for the client to resolve the name itself.
-    let r = get(&base, &format!("/ipfs/{shard}/file-4321.txt?format=car&dag-scope=entity"), &[]).await?;
+    let r = get(
+        &base,
+        &format!("/ipfs/{shard}/file-4321.txt?format=car&dag-scope=entity"),
+        &[],
+    )
+    .await?;
     let (roots, blocks) = parse_car(r.body, false)?;
     assert_eq!(roots, vec![shard]);
     let got: HashMap<Cid, Vec<u8>> = blocks.iter().map(|b| (b.cid, b.data.clone())).collect();
     let terminus = resolve_path(&got, shard, &["file-4321.txt"])?;
     assert_eq!(blocks.last().map(|b| b.cid), Some(terminus));
-    assert!(blocks.len() < 6, "only the hash path, not the directory: {} blocks", blocks.len());
+    assert!(
+        blocks.len() < 6,
+        "only the hash path, not the directory: {} blocks",
+        blocks.len()
+    );
 
     // The listing names every entry.
     let r = get(&base, &format!("/ipfs/{shard}/"), &[]).await?;
@@ -618,6 +850,10 @@ async fn works_over_the_plain_cid_keyed_hashmap_source() -> Result<()> {
     let r = get(&base, &format!("/ipfs/{root}"), &[]).await?;
     assert!(r.status == StatusCode::OK && r.body == data);
     let r = get(&base, &format!("/ipfs/{root}?format=car"), &[]).await?;
-    assert_eq!(parse_car(r.body, true)?.1.len(), 4, "root + three 256 KiB leaves");
+    assert_eq!(
+        parse_car(r.body, true)?.1.len(),
+        4,
+        "root + three 256 KiB leaves"
+    );
     Ok(())
 }

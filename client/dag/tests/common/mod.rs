@@ -29,7 +29,10 @@ pub struct Xorshift {
 
 impl Xorshift {
     pub fn new(n: u64) -> Xorshift {
-        Xorshift { state: 0x9E37_79B9_7F4A_7C15 ^ n, left: n }
+        Xorshift {
+            state: 0x9E37_79B9_7F4A_7C15 ^ n,
+            left: n,
+        }
     }
 
     /// The next piece (at most `max` bytes, a multiple of 8 unless it is the
@@ -74,7 +77,11 @@ pub fn hamt_dir(profile: Profile, n: usize, store: &mut Store) -> (DirRoot, u64)
         dir.add_file(name, &file).unwrap_or_else(|e| panic!("{e}"));
     }
     let estimate = dir.estimated_size();
-    (dir.finish(&mut keep(store)).unwrap_or_else(|e| panic!("{e}")), estimate)
+    (
+        dir.finish(&mut keep(store))
+            .unwrap_or_else(|e| panic!("{e}")),
+        estimate,
+    )
 }
 
 /// Builds one file into `store`.
@@ -88,12 +95,16 @@ pub fn small_dir(profile: Profile, store: &mut Store) -> (DirRoot, DirRoot) {
     let mut sub = DirBuilder::new(profile);
     let b = file(profile, &xorshift_bytes(1000), store);
     sub.add_file("b.bin", &b).unwrap_or_else(|e| panic!("{e}"));
-    let sub = sub.finish(&mut keep(store)).unwrap_or_else(|e| panic!("{e}"));
+    let sub = sub
+        .finish(&mut keep(store))
+        .unwrap_or_else(|e| panic!("{e}"));
     let mut root = DirBuilder::new(profile);
     let a = file(profile, b"hello world", store);
     root.add_file("a.txt", &a).unwrap_or_else(|e| panic!("{e}"));
     root.add_dir("sub", &sub).unwrap_or_else(|e| panic!("{e}"));
-    let root = root.finish(&mut keep(store)).unwrap_or_else(|e| panic!("{e}"));
+    let root = root
+        .finish(&mut keep(store))
+        .unwrap_or_else(|e| panic!("{e}"));
     (root, sub)
 }
 

@@ -58,7 +58,11 @@ impl From<DagError> for CarStreamError {
 /// end is a 400 (the spec's SHOULD for ranges known to be outside upfront).
 /// On anything else it is ignored.
 pub fn plan(root: Cid, resolved: &Resolved, params: &CarParams) -> Result<CarPlan, GatewayError> {
-    let mut walk = WalkOptions { scope: scope(params.scope), dups: params.dups, range: None };
+    let mut walk = WalkOptions {
+        scope: scope(params.scope),
+        dups: params.dups,
+        range: None,
+    };
     if let Some(bytes) = params.entity_bytes {
         walk.scope = Scope::Entity;
         if let Entity::File { size } = classify(&resolved.terminus, &resolved.block)? {
@@ -66,12 +70,20 @@ pub fn plan(root: Cid, resolved: &Resolved, params: &CarParams) -> Result<CarPla
                 ResolvedBytes::Range(start, end) => walk.range = Some((start, end)),
                 ResolvedBytes::Empty => walk.scope = Scope::Block,
                 ResolvedBytes::Outside => {
-                    return Err(GatewayError::EntityBytesOutside { requested: bytes.to_string(), size });
+                    return Err(GatewayError::EntityBytesOutside {
+                        requested: bytes.to_string(),
+                        size,
+                    });
                 }
             }
         }
     }
-    Ok(CarPlan { root, path_blocks: resolved.path_blocks.clone(), terminus: resolved.terminus, walk })
+    Ok(CarPlan {
+        root,
+        path_blocks: resolved.path_blocks.clone(),
+        terminus: resolved.terminus,
+        walk,
+    })
 }
 
 fn scope(scope: DagScope) -> Scope {
@@ -94,7 +106,12 @@ pub fn etag(root: &Cid, segments: &[String], params: &CarParams) -> String {
         h.update([0]);
     }
     h.update(params.scope.as_str());
-    h.update(params.entity_bytes.map(|b| b.to_string()).unwrap_or_default());
+    h.update(
+        params
+            .entity_bytes
+            .map(|b| b.to_string())
+            .unwrap_or_default(),
+    );
     h.update(if params.dups { "dups=y" } else { "dups=n" });
     h.update("order=dfs;version=1");
     let digest = h.finalize();
@@ -103,7 +120,11 @@ pub fn etag(root: &Cid, segments: &[String], params: &CarParams) -> String {
 }
 
 /// Writes the planned CAR to `sink`. Runs on the blocking pool.
-pub fn write_car(source: &dyn BlockSource, plan: &CarPlan, sink: &mut ChunkSink) -> Result<(), CarStreamError> {
+pub fn write_car(
+    source: &dyn BlockSource,
+    plan: &CarPlan,
+    sink: &mut ChunkSink,
+) -> Result<(), CarStreamError> {
     sink.write(&car_header(&[plan.root]))?;
     for cid in &plan.path_blocks {
         let data = fetch_verified(source, cid)?;

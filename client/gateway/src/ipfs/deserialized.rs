@@ -31,7 +31,11 @@ pub(super) async fn respond(gw: &Gateway, ctx: &Ctx) -> Result<Response, Gateway
     let cid = ctx.resolved.terminus;
     match classify(&cid, &ctx.resolved.block)? {
         Entity::File { size } => {
-            let name = ctx.query.filename.as_deref().or(ctx.segments.last().map(String::as_str));
+            let name = ctx
+                .query
+                .filename
+                .as_deref()
+                .or(ctx.segments.last().map(String::as_str));
             file(gw, ctx, cid, size, name).await
         }
         Entity::Directory => directory(gw, ctx, cid).await,
@@ -41,7 +45,13 @@ pub(super) async fn respond(gw: &Gateway, ctx: &Ctx) -> Result<Response, Gateway
 }
 
 /// The bytes of the file `cid` of `size` bytes.
-async fn file(gw: &Gateway, ctx: &Ctx, cid: Cid, size: u64, name: Option<&str>) -> Result<Response, GatewayError> {
+async fn file(
+    gw: &Gateway,
+    ctx: &Ctx,
+    cid: Cid,
+    size: u64,
+    name: Option<&str>,
+) -> Result<Response, GatewayError> {
     let etag = format!("\"{cid}\"");
     if let Some(not_modified) = not_modified(ctx, &etag) {
         return Ok(not_modified);
@@ -86,7 +96,11 @@ async fn file(gw: &Gateway, ctx: &Ctx, cid: Cid, size: u64, name: Option<&str>) 
     if range.is_some() {
         *response.status_mut() = StatusCode::PARTIAL_CONTENT;
         let last = end.saturating_sub(1);
-        set(response.headers_mut(), header::CONTENT_RANGE, &format!("bytes {start}-{last}/{size}"));
+        set(
+            response.headers_mut(),
+            header::CONTENT_RANGE,
+            &format!("bytes {start}-{last}/{size}"),
+        );
     }
     if let Some(d) = user_disposition(ctx) {
         set(response.headers_mut(), header::CONTENT_DISPOSITION, &d);
@@ -126,7 +140,11 @@ fn user_disposition(ctx: &Ctx) -> Option<String> {
     let name = ctx.query.filename.as_deref();
     match (download, name) {
         (false, None) => None,
-        (true, _) => Some(disposition("attachment", name, &ctx.resolved.terminus.to_string())),
+        (true, _) => Some(disposition(
+            "attachment",
+            name,
+            &ctx.resolved.terminus.to_string(),
+        )),
         (false, Some(n)) => Some(disposition("inline", Some(n), n)),
     }
 }
@@ -234,14 +252,24 @@ fn block_as_document(ctx: &Ctx, cid: Cid, codec: u64) -> Result<Response, Gatewa
         0x0129 => "application/vnd.ipld.dag-json",
         0x0200 => "application/json",
         0x51 => "application/cbor",
-        _ => return Err(GatewayError::UnsupportedCodec { cid, codec, action: "deserialize" }),
+        _ => {
+            return Err(GatewayError::UnsupportedCodec {
+                cid,
+                codec,
+                action: "deserialize",
+            });
+        }
     };
     let etag = format!("\"{cid}\"");
     if let Some(not_modified) = not_modified(ctx, &etag) {
         return Ok(not_modified);
     }
     let block = &ctx.resolved.block;
-    let mut response = Response::new(if ctx.head { Body::empty() } else { Body::from(block.clone()) });
+    let mut response = Response::new(if ctx.head {
+        Body::empty()
+    } else {
+        Body::from(block.clone())
+    });
     let h = response.headers_mut();
     common_headers(h, ctx, &etag);
     set(h, header::CONTENT_TYPE, content_type);
@@ -255,7 +283,11 @@ mod tests {
 
     #[test]
     fn listing_escapes_names_and_encodes_links() {
-        let entry = DirLink { cid: Cid::default(), name: "<a b>.txt".into(), size: Some(7) };
+        let entry = DirLink {
+            cid: Cid::default(),
+            name: "<a b>.txt".into(),
+            size: Some(7),
+        };
         let row = listing_row(&entry);
         assert!(row.contains("href=\"./%3Ca%20b%3E.txt\""), "{row}");
         assert!(row.contains(">&lt;a b&gt;.txt<"), "{row}");

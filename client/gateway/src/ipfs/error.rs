@@ -39,7 +39,9 @@ pub enum GatewayError {
         cid: Cid,
     },
     /// A codec this gateway cannot deserialize or path through.
-    #[error("{cid} has codec {codec:#x}, which this gateway cannot {action}; ask for ?format=raw or ?format=car")]
+    #[error(
+        "{cid} has codec {codec:#x}, which this gateway cannot {action}; ask for ?format=raw or ?format=car"
+    )]
     UnsupportedCodec {
         /// The block.
         cid: Cid,
@@ -49,7 +51,9 @@ pub enum GatewayError {
         action: &'static str,
     },
     /// A UnixFS node type with no deserialized form here (symlink, metadata).
-    #[error("{cid} is a UnixFS {kind}, which this gateway does not deserialize; ask for ?format=raw or ?format=car")]
+    #[error(
+        "{cid} is a UnixFS {kind}, which this gateway does not deserialize; ask for ?format=raw or ?format=car"
+    )]
     UnsupportedNode {
         /// The node.
         cid: Cid,
@@ -93,10 +97,14 @@ impl GatewayError {
     pub fn status(&self) -> StatusCode {
         match self {
             GatewayError::Request(RequestError::NotAcceptable { .. }) => StatusCode::NOT_ACCEPTABLE,
-            GatewayError::Request(_) | GatewayError::EntityBytesOutside { .. } => StatusCode::BAD_REQUEST,
+            GatewayError::Request(_) | GatewayError::EntityBytesOutside { .. } => {
+                StatusCode::BAD_REQUEST
+            }
             GatewayError::NotFound { .. } => StatusCode::NOT_FOUND,
             GatewayError::NotCached { .. } => StatusCode::PRECONDITION_FAILED,
-            GatewayError::UnsupportedCodec { .. } | GatewayError::UnsupportedNode { .. } => StatusCode::NOT_IMPLEMENTED,
+            GatewayError::UnsupportedCodec { .. } | GatewayError::UnsupportedNode { .. } => {
+                StatusCode::NOT_IMPLEMENTED
+            }
             GatewayError::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
             GatewayError::Dag(e) => dag_status(e),
             GatewayError::Task { .. } => StatusCode::INTERNAL_SERVER_ERROR,
@@ -108,9 +116,9 @@ fn dag_status(e: &DagError) -> StatusCode {
     match e {
         // A non-recursive gateway knows it does not have the content; a
         // path that names nothing (or goes through a file) does not exist.
-        DagError::MissingBlock { .. } | DagError::NotFound { .. } | DagError::NotADirectory { .. } => {
-            StatusCode::NOT_FOUND
-        }
+        DagError::MissingBlock { .. }
+        | DagError::NotFound { .. }
+        | DagError::NotADirectory { .. } => StatusCode::NOT_FOUND,
         DagError::Verify(_) => StatusCode::BAD_GATEWAY,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -124,8 +132,14 @@ impl IntoResponse for GatewayError {
         }
         let mut response = (status, format!("{self}\n")).into_response();
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
-        headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        headers.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
         headers.insert(header::VARY, HeaderValue::from_static("Accept"));
         if let GatewayError::RangeNotSatisfiable { size } = self
             && let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}"))

@@ -60,10 +60,17 @@ pub fn sniff(head: &[u8]) -> &'static str {
     let Ok(text) = std::str::from_utf8(text) else {
         return "application/octet-stream";
     };
-    if text.chars().any(|c| c.is_control() && !c.is_ascii_whitespace()) {
+    if text
+        .chars()
+        .any(|c| c.is_control() && !c.is_ascii_whitespace())
+    {
         return "application/octet-stream";
     }
-    let start = text.trim_start().get(..14).unwrap_or(text.trim_start()).to_ascii_lowercase();
+    let start = text
+        .trim_start()
+        .get(..14)
+        .unwrap_or(text.trim_start())
+        .to_ascii_lowercase();
     if start.starts_with("<!doctype html") || start.starts_with("<html") {
         "text/html; charset=utf-8"
     } else if start.starts_with('{') || start.starts_with('[') {
@@ -104,7 +111,10 @@ mod tests {
             (b"  <!DOCTYPE html><p>", "text/html; charset=utf-8"),
             (b"{\"a\": 1}", "application/json"),
             (b"hello, world\n", "text/plain; charset=utf-8"),
-            ("caf\u{e9}".as_bytes().get(..4).unwrap_or_default(), "text/plain; charset=utf-8"), // cut mid-char
+            (
+                "caf\u{e9}".as_bytes().get(..4).unwrap_or_default(),
+                "text/plain; charset=utf-8",
+            ), // cut mid-char
             (b"\0\x01\x02binary", "application/octet-stream"),
         ];
         for (head, want) in rows {

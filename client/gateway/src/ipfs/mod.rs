@@ -59,9 +59,13 @@ pub const IMMUTABLE: &str = "public, max-age=29030400, immutable";
 /// `source` must match blocks by multihash (a CIDv0 and a CIDv1 of the same
 /// bytes name the same block); the gateway verifies whatever it returns.
 pub fn router(source: Arc<dyn BlockSource + Send + Sync>) -> Router {
-    let state = Gateway { source: IdentityAware(source) };
+    let state = Gateway {
+        source: IdentityAware(source),
+    };
     // `get` also answers HEAD; handlers look at the method to skip bodies.
-    Router::new().route("/ipfs/{*rest}", get(handle_ipfs)).with_state(state)
+    Router::new()
+        .route("/ipfs/{*rest}", get(handle_ipfs))
+        .with_state(state)
 }
 
 #[derive(Clone, Debug)]
@@ -83,14 +87,24 @@ struct Ctx {
     resolved: Resolved,
 }
 
-async fn handle_ipfs(State(gw): State<Gateway>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+async fn handle_ipfs(
+    State(gw): State<Gateway>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     match handle(gw, method, uri, headers).await {
         Ok(response) => response,
         Err(e) => e.into_response(),
     }
 }
 
-async fn handle(gw: Gateway, method: Method, uri: Uri, headers: HeaderMap) -> Result<Response, GatewayError> {
+async fn handle(
+    gw: Gateway,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, GatewayError> {
     let rest = uri.path().strip_prefix("/ipfs/").unwrap_or_default();
     let (cid, segments, trailing_slash) = request::split_content_path(rest)?;
     let root = request::parse_cid(&cid)?;
@@ -104,11 +118,22 @@ async fn handle(gw: Gateway, method: Method, uri: Uri, headers: HeaderMap) -> Re
         blocking(move || resolve::resolve(&source, root, &segments)).await
     };
     let resolved = match resolved {
-        Err(GatewayError::NotFound { cid }) if only_if_cached(&headers) => return Err(GatewayError::NotCached { cid }),
+        Err(GatewayError::NotFound { cid }) if only_if_cached(&headers) => {
+            return Err(GatewayError::NotCached { cid });
+        }
         other => other?,
     };
-    let ctx =
-        Ctx { head: method == Method::HEAD, uri, headers, root, segments, trailing_slash, query, negotiated, resolved };
+    let ctx = Ctx {
+        head: method == Method::HEAD,
+        uri,
+        headers,
+        root,
+        segments,
+        trailing_slash,
+        query,
+        negotiated,
+        resolved,
+    };
     match ctx.negotiated.format {
         Format::Raw => Ok(raw_block(&ctx)),
         Format::Car(params) => car_response(&gw, &ctx, &params),
@@ -121,14 +146,21 @@ fn only_if_cached(headers: &HeaderMap) -> bool {
         .get_all(header::CACHE_CONTROL)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .any(|v| v.split(',').any(|d| d.trim().eq_ignore_ascii_case("only-if-cached")))
+        .any(|v| {
+            v.split(',')
+                .any(|d| d.trim().eq_ignore_ascii_case("only-if-cached"))
+        })
 }
 
 /// Runs a blocking DAG operation off the async threads.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, GatewayError> + Send + 'static,
 ) -> Result<T, GatewayError> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| GatewayError::Task { reason: e.to_string() })?
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| GatewayError::Task {
+            reason: e.to_string(),
+        })?
 }
 
 fn raw_block(ctx: &Ctx) -> Response {
@@ -138,7 +170,11 @@ fn raw_block(ctx: &Ctx) -> Response {
         return not_modified;
     }
     let len = ctx.resolved.block.len();
-    let body = if ctx.head { Body::empty() } else { Body::from(ctx.resolved.block.clone()) };
+    let body = if ctx.head {
+        Body::empty()
+    } else {
+        Body::from(ctx.resolved.block.clone())
+    };
     let mut response = Response::new(body);
     let h = response.headers_mut();
     common_headers(h, ctx, &etag);
@@ -147,15 +183,27 @@ fn raw_block(ctx: &Ctx) -> Response {
     set(
         h,
         header::CONTENT_DISPOSITION,
-        &disposition("attachment", ctx.query.filename.as_deref(), &format!("{cid}.bin")),
+        &disposition(
+            "attachment",
+            ctx.query.filename.as_deref(),
+            &format!("{cid}.bin"),
+        ),
     );
     if ctx.negotiated.from_accept {
-        set(h, header::CONTENT_LOCATION, &content_location(&ctx.uri, "format=raw"));
+        set(
+            h,
+            header::CONTENT_LOCATION,
+            &content_location(&ctx.uri, "format=raw"),
+        );
     }
     response
 }
 
-fn car_response(gw: &Gateway, ctx: &Ctx, params: &request::CarParams) -> Result<Response, GatewayError> {
+fn car_response(
+    gw: &Gateway,
+    ctx: &Ctx,
+    params: &request::CarParams,
+) -> Result<Response, GatewayError> {
     let plan = car::plan(ctx.root, &ctx.resolved, params)?;
     let etag = car::etag(&ctx.root, &ctx.segments, params);
     if let Some(not_modified) = not_modified(ctx, &etag) {
@@ -175,14 +223,21 @@ fn car_response(gw: &Gateway, ctx: &Ctx, params: &request::CarParams) -> Result<
     set(
         h,
         header::CONTENT_DISPOSITION,
-        &disposition("attachment", ctx.query.filename.as_deref(), &format!("{}.car", ctx.root)),
+        &disposition(
+            "attachment",
+            ctx.query.filename.as_deref(),
+            &format!("{}.car", ctx.root),
+        ),
     );
     if ctx.negotiated.from_accept {
         let dups = if params.dups { "y" } else { "n" };
         set(
             h,
             header::CONTENT_LOCATION,
-            &content_location(&ctx.uri, &format!("format=car&car-version=1&car-order=dfs&car-dups={dups}")),
+            &content_location(
+                &ctx.uri,
+                &format!("format=car&car-version=1&car-order=dfs&car-dups={dups}"),
+            ),
         );
     }
     Ok(response)
@@ -234,12 +289,23 @@ fn content_location(uri: &Uri, extra: &str) -> String {
 /// names, the RFC 8187 UTF-8 form.
 fn disposition(kind: &str, custom: Option<&str>, default: &str) -> String {
     let name = custom.filter(|n| !n.is_empty()).unwrap_or(default);
-    let ascii: String =
-        name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' }).collect();
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
     if name.is_ascii() {
         format!("{kind}; filename=\"{ascii}\"")
     } else {
-        format!("{kind}; filename=\"{ascii}\"; filename*=UTF-8''{}", request::percent_encode_segment(name))
+        format!(
+            "{kind}; filename=\"{ascii}\"; filename*=UTF-8''{}",
+            request::percent_encode_segment(name)
+        )
     }
 }
 
@@ -250,7 +316,9 @@ fn set(h: &mut HeaderMap, name: HeaderName, value: &str) {
         Ok(v) => {
             h.insert(name, v);
         }
-        Err(_) => tracing::warn!(target: "cairn.gateway.ipfs", header = %name, "skipping invalid header value"),
+        Err(_) => {
+            tracing::warn!(target: "cairn.gateway.ipfs", header = %name, "skipping invalid header value")
+        }
     }
 }
 
@@ -260,19 +328,31 @@ mod tests {
 
     #[test]
     fn dispositions() {
-        assert_eq!(disposition("attachment", None, "x.car"), "attachment; filename=\"x.car\"");
+        assert_eq!(
+            disposition("attachment", None, "x.car"),
+            "attachment; filename=\"x.car\""
+        );
         assert_eq!(
             disposition("inline", Some("testтест.pdf"), "x"),
             "inline; filename=\"test____.pdf\"; filename*=UTF-8''test%D1%82%D0%B5%D1%81%D1%82.pdf"
         );
-        assert_eq!(disposition("attachment", Some("a\"b"), "x"), "attachment; filename=\"a_b\"");
+        assert_eq!(
+            disposition("attachment", Some("a\"b"), "x"),
+            "attachment; filename=\"a_b\""
+        );
     }
 
     #[test]
     fn content_location_appends_format() {
         let uri: Uri = "/ipfs/bafy/a?x=1".parse().unwrap_or_default();
-        assert_eq!(content_location(&uri, "format=raw"), "/ipfs/bafy/a?x=1&format=raw");
+        assert_eq!(
+            content_location(&uri, "format=raw"),
+            "/ipfs/bafy/a?x=1&format=raw"
+        );
         let uri: Uri = "/ipfs/bafy".parse().unwrap_or_default();
-        assert_eq!(content_location(&uri, "format=raw"), "/ipfs/bafy?format=raw");
+        assert_eq!(
+            content_location(&uri, "format=raw"),
+            "/ipfs/bafy?format=raw"
+        );
     }
 }

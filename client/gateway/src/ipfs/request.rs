@@ -142,7 +142,11 @@ impl EntityBytes {
     pub fn resolve(self, size: u64) -> ResolvedBytes {
         let size_i = i128::from(size);
         let from = i128::from(self.from);
-        let start = if from < 0 { (size_i + from).max(0) } else { from };
+        let start = if from < 0 {
+            (size_i + from).max(0)
+        } else {
+            from
+        };
         let last = match self.to {
             None => size_i - 1,
             Some(to) if to < 0 => size_i + i128::from(to),
@@ -183,7 +187,10 @@ pub struct CarParams {
 impl CarParams {
     /// The `Content-Type` of the CAR this produces.
     pub fn content_type(&self) -> String {
-        format!("application/vnd.ipld.car; version=1; order=dfs; dups={}", if self.dups { "y" } else { "n" })
+        format!(
+            "application/vnd.ipld.car; version=1; order=dfs; dups={}",
+            if self.dups { "y" } else { "n" }
+        )
     }
 }
 
@@ -214,11 +221,12 @@ impl Query {
         let mut query = Query::default();
         for pair in raw.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let value = percent_decode(&value.replace('+', " ")).ok_or_else(|| RequestError::BadParam {
-                name: "query",
-                value: pair.to_owned(),
-                expected: "valid percent-encoded UTF-8",
-            })?;
+            let value =
+                percent_decode(&value.replace('+', " ")).ok_or_else(|| RequestError::BadParam {
+                    name: "query",
+                    value: pair.to_owned(),
+                    expected: "valid percent-encoded UTF-8",
+                })?;
             let slot = match key {
                 "format" => &mut query.format,
                 "dag-scope" => &mut query.dag_scope,
@@ -237,7 +245,8 @@ impl Query {
 }
 
 /// Formats that name a response type this gateway knows but does not make.
-const UNSUPPORTED_FORMATS: [&str; 6] = ["tar", "dag-json", "dag-cbor", "json", "cbor", "ipns-record"];
+const UNSUPPORTED_FORMATS: [&str; 6] =
+    ["tar", "dag-json", "dag-cbor", "json", "cbor", "ipns-record"];
 
 /// Decides the response format from the query and the `Accept` header.
 pub fn negotiate(query: &Query, accept: Option<&str>) -> Result<Negotiated, RequestError> {
@@ -253,10 +262,16 @@ pub fn negotiate(query: &Query, accept: Option<&str>) -> Result<Negotiated, Requ
             Format::Car(car_params(query, base)?)
         }
         Some(f) if UNSUPPORTED_FORMATS.contains(&f) => {
-            return Err(RequestError::NotAcceptable { format: f.to_owned() });
+            return Err(RequestError::NotAcceptable {
+                format: f.to_owned(),
+            });
         }
         Some(f) => {
-            return Err(RequestError::BadParam { name: "format", value: f.to_owned(), expected: "raw or car" });
+            return Err(RequestError::BadParam {
+                name: "format",
+                value: f.to_owned(),
+                expected: "raw or car",
+            });
         }
         None => {
             let format = match from_accept {
@@ -265,10 +280,16 @@ pub fn negotiate(query: &Query, accept: Option<&str>) -> Result<Negotiated, Requ
                 None => Format::Deserialized,
             };
             let from_accept = format != Format::Deserialized;
-            return Ok(Negotiated { format, from_accept });
+            return Ok(Negotiated {
+                format,
+                from_accept,
+            });
         }
     };
-    Ok(Negotiated { format, from_accept: false })
+    Ok(Negotiated {
+        format,
+        from_accept: false,
+    })
 }
 
 /// Applies the CAR query parameters over what `Accept` asked for.
@@ -276,19 +297,31 @@ fn car_params(query: &Query, mut params: CarParams) -> Result<CarParams, Request
     if let Some(v) = query.car_version.as_deref()
         && v != "1"
     {
-        return Err(RequestError::BadParam { name: "car-version", value: v.to_owned(), expected: "1" });
+        return Err(RequestError::BadParam {
+            name: "car-version",
+            value: v.to_owned(),
+            expected: "1",
+        });
     }
     if let Some(v) = query.car_order.as_deref()
         && !matches!(v, "dfs" | "unk")
     {
-        return Err(RequestError::BadParam { name: "car-order", value: v.to_owned(), expected: "dfs or unk" });
+        return Err(RequestError::BadParam {
+            name: "car-order",
+            value: v.to_owned(),
+            expected: "dfs or unk",
+        });
     }
     match query.car_dups.as_deref() {
         None => {}
         Some("y") => params.dups = true,
         Some("n") => params.dups = false,
         Some(v) => {
-            return Err(RequestError::BadParam { name: "car-dups", value: v.to_owned(), expected: "y or n" });
+            return Err(RequestError::BadParam {
+                name: "car-dups",
+                value: v.to_owned(),
+                expected: "y or n",
+            });
         }
     }
     params.scope = match query.dag_scope.as_deref() {
@@ -325,7 +358,9 @@ fn parse_media_range(item: &str) -> Option<MediaRange<'_>> {
     let mut q = 1.0;
     let mut params = Vec::new();
     for p in parts {
-        let Some((k, v)) = p.split_once('=') else { continue };
+        let Some((k, v)) = p.split_once('=') else {
+            continue;
+        };
         let k = k.trim().to_ascii_lowercase();
         let v = v.trim().trim_matches('"');
         if k == "q" {
@@ -374,8 +409,11 @@ fn wish(range: &MediaRange<'_>) -> Wish {
 /// `None` for a deserialized response, or 406 when it names only IPFS
 /// formats we do not produce.
 fn parse_accept(header: &str) -> Result<Option<Format>, RequestError> {
-    let mut ranges: Vec<MediaRange<'_>> =
-        header.split(',').filter_map(parse_media_range).filter(|r| r.q > 0.0).collect();
+    let mut ranges: Vec<MediaRange<'_>> = header
+        .split(',')
+        .filter_map(parse_media_range)
+        .filter(|r| r.q > 0.0)
+        .collect();
     // Stable: equal weights keep the client's order.
     ranges.sort_by(|a, b| b.q.total_cmp(&a.q));
     let mut unsupported = None;
@@ -453,7 +491,10 @@ impl ByteRange {
 
 /// Parses the CID of a content path.
 pub fn parse_cid(input: &str) -> Result<Cid, RequestError> {
-    Cid::try_from(input).map_err(|e| RequestError::BadCid { input: input.to_owned(), reason: e.to_string() })
+    Cid::try_from(input).map_err(|e| RequestError::BadCid {
+        input: input.to_owned(),
+        reason: e.to_string(),
+    })
 }
 
 /// Splits the part of the URL path after `/ipfs/` into the CID string, the
@@ -471,10 +512,16 @@ pub fn split_content_path(rest: &str) -> Result<(String, Vec<String>, bool), Req
         match decoded.as_str() {
             "." => continue,
             ".." => {
-                return Err(RequestError::BadPath { segment: seg.to_owned(), reason: "`..` is not allowed" });
+                return Err(RequestError::BadPath {
+                    segment: seg.to_owned(),
+                    reason: "`..` is not allowed",
+                });
             }
             d if d.contains('/') => {
-                return Err(RequestError::BadPath { segment: seg.to_owned(), reason: "encoded `/` in a name" });
+                return Err(RequestError::BadPath {
+                    segment: seg.to_owned(),
+                    reason: "encoded `/` in a name",
+                });
             }
             _ => segments.push(decoded),
         }
@@ -563,10 +610,16 @@ mod tests {
             ("2000:3000", ResolvedBytes::Outside),
         ];
         for (input, want) in rows {
-            let eb = EntityBytes::parse(input).unwrap_or(EntityBytes { from: -1, to: Some(-1) });
+            let eb = EntityBytes::parse(input).unwrap_or(EntityBytes {
+                from: -1,
+                to: Some(-1),
+            });
             assert_eq!(eb.resolve(size), want, "{input}");
         }
-        assert_eq!(EntityBytes { from: 0, to: None }.resolve(0), ResolvedBytes::Empty);
+        assert_eq!(
+            EntityBytes { from: 0, to: None }.resolve(0),
+            ResolvedBytes::Empty
+        );
     }
 
     #[test]
@@ -586,40 +639,85 @@ mod tests {
             ("bytes=x-1", None),
         ];
         for (header, want) in rows {
-            assert_eq!(parse_range(header).map(|r| r.resolve(size)), want, "{header}");
+            assert_eq!(
+                parse_range(header).map(|r| r.resolve(size)),
+                want,
+                "{header}"
+            );
         }
     }
 
     #[test]
     fn format_wins_over_accept_and_accept_params_apply() {
         let raw = negotiate(&q("format=raw"), Some("application/vnd.ipld.car"));
-        assert_eq!(raw, Ok(Negotiated { format: Format::Raw, from_accept: false }));
+        assert_eq!(
+            raw,
+            Ok(Negotiated {
+                format: Format::Raw,
+                from_accept: false
+            })
+        );
 
-        let car = negotiate(&q(""), Some("application/vnd.ipld.car; version=1; order=dfs; dups=y"));
-        let want = CarParams { dups: true, ..CarParams::default() };
-        assert_eq!(car, Ok(Negotiated { format: Format::Car(want), from_accept: true }));
+        let car = negotiate(
+            &q(""),
+            Some("application/vnd.ipld.car; version=1; order=dfs; dups=y"),
+        );
+        let want = CarParams {
+            dups: true,
+            ..CarParams::default()
+        };
+        assert_eq!(
+            car,
+            Ok(Negotiated {
+                format: Format::Car(want),
+                from_accept: true
+            })
+        );
 
         // car-dups in the query overrides dups in Accept.
         let car = negotiate(&q("car-dups=n"), Some("application/vnd.ipld.car;dups=y"));
         assert_eq!(car.map(|n| n.format), Ok(Format::Car(CarParams::default())));
 
         let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
-        assert_eq!(negotiate(&q(""), Some(browser)).map(|n| n.format), Ok(Format::Deserialized));
-        assert_eq!(negotiate(&q(""), None).map(|n| n.format), Ok(Format::Deserialized));
+        assert_eq!(
+            negotiate(&q(""), Some(browser)).map(|n| n.format),
+            Ok(Format::Deserialized)
+        );
+        assert_eq!(
+            negotiate(&q(""), None).map(|n| n.format),
+            Ok(Format::Deserialized)
+        );
     }
 
     #[test]
     fn accept_weights_and_unsupported_variants() {
         let pick = |accept: &str| negotiate(&q(""), Some(accept)).map(|n| n.format);
-        assert_eq!(pick("application/vnd.ipld.car;q=0.5, application/vnd.ipld.raw"), Ok(Format::Raw));
+        assert_eq!(
+            pick("application/vnd.ipld.car;q=0.5, application/vnd.ipld.raw"),
+            Ok(Format::Raw)
+        );
         // An unsupported CAR variant falls through to the next preference.
         assert_eq!(
-            pick("application/vnd.ipld.car;order=foo, application/vnd.ipld.car;order=dfs;dups=y;q=0.5"),
-            Ok(Format::Car(CarParams { dups: true, ..CarParams::default() }))
+            pick(
+                "application/vnd.ipld.car;order=foo, application/vnd.ipld.car;order=dfs;dups=y;q=0.5"
+            ),
+            Ok(Format::Car(CarParams {
+                dups: true,
+                ..CarParams::default()
+            }))
         );
-        assert!(matches!(pick("application/vnd.ipld.car;version=2"), Err(RequestError::NotAcceptable { .. })));
-        assert!(matches!(pick("application/x-tar"), Err(RequestError::NotAcceptable { .. })));
-        assert!(matches!(pick("application/vnd.ipld.raw;q=0"), Ok(Format::Deserialized)));
+        assert!(matches!(
+            pick("application/vnd.ipld.car;version=2"),
+            Err(RequestError::NotAcceptable { .. })
+        ));
+        assert!(matches!(
+            pick("application/x-tar"),
+            Err(RequestError::NotAcceptable { .. })
+        ));
+        assert!(matches!(
+            pick("application/vnd.ipld.raw;q=0"),
+            Ok(Format::Deserialized)
+        ));
     }
 
     #[test]
@@ -634,15 +732,24 @@ mod tests {
         assert_eq!(bad("format=car&car-version=2"), "car-version");
         assert_eq!(bad("format=car&car-order=bfs"), "car-order");
         assert_eq!(bad("format=car&car-dups=maybe"), "car-dups");
-        assert!(matches!(negotiate(&q("format=tar"), None), Err(RequestError::NotAcceptable { .. })));
+        assert!(matches!(
+            negotiate(&q("format=tar"), None),
+            Err(RequestError::NotAcceptable { .. })
+        ));
     }
 
     #[test]
     fn content_paths_split_and_decode() {
         let split = split_content_path;
-        assert_eq!(split("bafy/a%20b/c/"), Ok(("bafy".into(), vec!["a b".into(), "c".into()], true)));
+        assert_eq!(
+            split("bafy/a%20b/c/"),
+            Ok(("bafy".into(), vec!["a b".into(), "c".into()], true))
+        );
         assert_eq!(split("bafy"), Ok(("bafy".into(), vec![], false)));
-        assert_eq!(split("bafy//./x"), Ok(("bafy".into(), vec!["x".into()], false)));
+        assert_eq!(
+            split("bafy//./x"),
+            Ok(("bafy".into(), vec!["x".into()], false))
+        );
         assert!(split("bafy/../x").is_err());
         assert!(split("bafy/a%2Fb").is_err());
         assert!(split("bafy/%zz").is_err());

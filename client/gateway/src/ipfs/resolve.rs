@@ -62,21 +62,37 @@ pub struct Resolved {
 }
 
 /// Resolves `segments` below `root`.
-pub fn resolve(source: &dyn BlockSource, root: Cid, segments: &[String]) -> Result<Resolved, GatewayError> {
+pub fn resolve(
+    source: &dyn BlockSource,
+    root: Cid,
+    segments: &[String],
+) -> Result<Resolved, GatewayError> {
     let root_block = match fetch_verified(source, &root) {
         Err(DagError::MissingBlock { cid }) => return Err(GatewayError::NotFound { cid }),
         other => other?,
     };
     if segments.is_empty() {
-        return Ok(Resolved { terminus: root, block: root_block, path_blocks: Vec::new(), roots: vec![root] });
+        return Ok(Resolved {
+            terminus: root,
+            block: root_block,
+            path_blocks: Vec::new(),
+            roots: vec![root],
+        });
     }
-    let recording = Recording { inner: source, read: RefCell::new(Vec::new()) };
+    let recording = Recording {
+        inner: source,
+        read: RefCell::new(Vec::new()),
+    };
     let mut current = root;
     let mut roots = vec![root];
     for segment in segments {
         if !matches!(current.codec(), CODEC_DAG_PB | CODEC_RAW) {
             let codec = current.codec();
-            return Err(GatewayError::UnsupportedCodec { cid: current, codec, action: "path through" });
+            return Err(GatewayError::UnsupportedCodec {
+                cid: current,
+                codec,
+                action: "path through",
+            });
         }
         current = resolve_path(&recording, current, &[segment.as_str()])?;
         roots.push(current);
@@ -85,7 +101,12 @@ pub fn resolve(source: &dyn BlockSource, root: Cid, segments: &[String]) -> Resu
     let mut path_blocks = recording.read.into_inner();
     let mut seen = std::collections::HashSet::new();
     path_blocks.retain(|c| seen.insert(c.hash().to_bytes()));
-    Ok(Resolved { terminus: current, block, path_blocks, roots })
+    Ok(Resolved {
+        terminus: current,
+        block,
+        path_blocks,
+        roots,
+    })
 }
 
 /// A source that remembers, in order, every block read through it.
@@ -141,23 +162,36 @@ pub enum Entity {
 /// Classifies the terminus block `block` of `cid`.
 pub fn classify(cid: &Cid, block: &[u8]) -> Result<Entity, GatewayError> {
     match cid.codec() {
-        CODEC_RAW => return Ok(Entity::File { size: block.len() as u64 }),
+        CODEC_RAW => {
+            return Ok(Entity::File {
+                size: block.len() as u64,
+            });
+        }
         CODEC_DAG_PB => {}
         codec => return Ok(Entity::NotUnixFs { codec }),
     }
     let node = decode_pb(cid, block)?;
     let Some(data) = node.data.as_deref() else {
-        return Ok(Entity::Other { kind: "dag-pb node without UnixFS data" });
+        return Ok(Entity::Other {
+            kind: "dag-pb node without UnixFS data",
+        });
     };
-    let fs = UnixFsData::decode(data).map_err(|source| GatewayError::from(DagError::UnixFs { cid: *cid, source }))?;
+    let fs = UnixFsData::decode(data)
+        .map_err(|source| GatewayError::from(DagError::UnixFs { cid: *cid, source }))?;
     Ok(match fs.kind {
         DataType::File | DataType::Raw => {
             let inline = fs.data.as_ref().map_or(0, |d| d.len() as u64);
             let below = fs.blocksizes.iter().fold(0u64, |a, &b| a.saturating_add(b));
-            let size = if node.links.is_empty() { inline } else { fs.filesize.unwrap_or(below.saturating_add(inline)) };
+            let size = if node.links.is_empty() {
+                inline
+            } else {
+                fs.filesize.unwrap_or(below.saturating_add(inline))
+            };
             Entity::File { size }
         }
         DataType::Directory | DataType::HamtShard => Entity::Directory,
-        kind => Entity::Other { kind: kind_name(kind) },
+        kind => Entity::Other {
+            kind: kind_name(kind),
+        },
     })
 }

@@ -96,7 +96,10 @@ where
 {
     let (tx, rx) = mpsc::channel::<Item>(CHANNEL_CHUNKS);
     tokio::task::spawn_blocking(move || {
-        let mut sink = ChunkSink { tx, buf: Vec::with_capacity(COALESCE_BYTES) };
+        let mut sink = ChunkSink {
+            tx,
+            buf: Vec::with_capacity(COALESCE_BYTES),
+        };
         let result = produce(&mut sink).and_then(|()| sink.flush().map_err(E::from));
         if let Err(e) = result {
             if sink.tx.is_closed() {
@@ -107,6 +110,8 @@ where
             }
         }
     });
-    let stream = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });
+    let stream = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
     Body::from_stream(stream)
 }

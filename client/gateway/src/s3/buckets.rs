@@ -21,8 +21,11 @@ impl CairnS3 {
         validate_bucket_name(&name)?;
         let profile = self.profile_for_new_bucket(&name);
         let owned = name.clone();
-        self.blocking(move |s| s.create_bucket(&owned, profile.name(), now_ms())).await?;
-        Ok(S3Response::new(CreateBucketOutput { location: Some(format!("/{name}")) }))
+        self.blocking(move |s| s.create_bucket(&owned, profile.name(), now_ms()))
+            .await?;
+        Ok(S3Response::new(CreateBucketOutput {
+            location: Some(format!("/{name}")),
+        }))
     }
 
     pub(crate) async fn handle_delete_bucket(
@@ -49,9 +52,17 @@ impl CairnS3 {
         let buckets = self.blocking(|s| s.list_buckets()).await?;
         let buckets = buckets
             .into_iter()
-            .map(|b| Bucket { name: Some(b.name), creation_date: Some(timestamp(b.created)), bucket_region: None })
+            .map(|b| Bucket {
+                name: Some(b.name),
+                creation_date: Some(timestamp(b.created)),
+                bucket_region: None,
+            })
             .collect();
-        Ok(S3Response::new(ListBucketsOutput { buckets: Some(buckets), owner: Some(owner()), ..Default::default() }))
+        Ok(S3Response::new(ListBucketsOutput {
+            buckets: Some(buckets),
+            owner: Some(owner()),
+            ..Default::default()
+        }))
     }
 
     async fn list_page(
@@ -93,7 +104,11 @@ impl CairnS3 {
                 input.max_keys,
             )
             .await?;
-        let next_marker = page.next_start_after.clone().filter(|_| page.is_truncated).map(|m| enc(url, m));
+        let next_marker = page
+            .next_start_after
+            .clone()
+            .filter(|_| page.is_truncated)
+            .map(|m| enc(url, m));
         let output = ListObjectsOutput {
             name: Some(input.bucket),
             prefix: Some(enc(url, input.prefix.unwrap_or_default())),
@@ -121,9 +136,19 @@ impl CairnS3 {
             None => input.start_after.clone(),
         };
         let (page, max_keys) = self
-            .list_page(&input.bucket, input.prefix.as_deref(), input.delimiter.as_deref(), after, input.max_keys)
+            .list_page(
+                &input.bucket,
+                input.prefix.as_deref(),
+                input.delimiter.as_deref(),
+                after,
+                input.max_keys,
+            )
             .await?;
-        let next = page.next_start_after.clone().filter(|_| page.is_truncated).map(|k| encode_token(&k));
+        let next = page
+            .next_start_after
+            .clone()
+            .filter(|_| page.is_truncated)
+            .map(|k| encode_token(&k));
         let contents = contents(&page, url);
         let common = prefixes(&page, url);
         let output = ListObjectsV2Output {
@@ -146,7 +171,10 @@ impl CairnS3 {
 }
 
 fn owner() -> Owner {
-    Owner { display_name: Some("cairn".into()), id: Some("cairn".into()) }
+    Owner {
+        display_name: Some("cairn".into()),
+        id: Some("cairn".into()),
+    }
 }
 
 fn object_entry(key: &str, rec: &ObjectRecord, url: bool) -> Object {
@@ -155,27 +183,38 @@ fn object_entry(key: &str, rec: &ObjectRecord, url: bool) -> Object {
         e_tag: Some(ETag::Strong(rec.etag.clone())),
         last_modified: Some(timestamp(rec.last_modified)),
         size: Some(rec.size as i64),
-        storage_class: Some(ObjectStorageClass::from_static(ObjectStorageClass::STANDARD)),
+        storage_class: Some(ObjectStorageClass::from_static(
+            ObjectStorageClass::STANDARD,
+        )),
         owner: Some(owner()),
         ..Default::default()
     }
 }
 
 fn contents(page: &ListPage, url: bool) -> Vec<Object> {
-    page.entries.iter().map(|(k, r)| object_entry(k, r, url)).collect()
+    page.entries
+        .iter()
+        .map(|(k, r)| object_entry(k, r, url))
+        .collect()
 }
 
 fn prefixes(page: &ListPage, url: bool) -> Vec<CommonPrefix> {
-    page.common_prefixes.iter().map(|p| CommonPrefix { prefix: Some(enc(url, p.clone())) }).collect()
+    page.common_prefixes
+        .iter()
+        .map(|p| CommonPrefix {
+            prefix: Some(enc(url, p.clone())),
+        })
+        .collect()
 }
 
 fn wants_url(encoding: Option<&EncodingType>) -> S3Result<bool> {
     match encoding.map(EncodingType::as_str) {
         None => Ok(false),
         Some(e) if e.eq_ignore_ascii_case(EncodingType::URL) => Ok(true),
-        Some(other) => {
-            Err(s3_err(S3ErrorCode::InvalidArgument, format!("Invalid Encoding Method specified in Request: {other}")))
-        }
+        Some(other) => Err(s3_err(
+            S3ErrorCode::InvalidArgument,
+            format!("Invalid Encoding Method specified in Request: {other}"),
+        )),
     }
 }
 
@@ -204,20 +243,36 @@ fn decode_token(token: &str) -> S3Result<String> {
         .decode(token)
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
-        .ok_or_else(|| s3_err(S3ErrorCode::InvalidArgument, "The continuation token provided is incorrect"))
+        .ok_or_else(|| {
+            s3_err(
+                S3ErrorCode::InvalidArgument,
+                "The continuation token provided is incorrect",
+            )
+        })
 }
 
 /// S3's bucket naming rules (the subset that matters for addressing).
 pub fn validate_bucket_name(name: &str) -> S3Result<()> {
     let ok = (3..=63).contains(&name.len())
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
-        && name.as_bytes().first().is_some_and(|b| b.is_ascii_alphanumeric())
-        && name.as_bytes().last().is_some_and(|b| b.is_ascii_alphanumeric())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && name
+            .as_bytes()
+            .first()
+            .is_some_and(|b| b.is_ascii_alphanumeric())
+        && name
+            .as_bytes()
+            .last()
+            .is_some_and(|b| b.is_ascii_alphanumeric())
         && !name.contains("..")
         && name.parse::<std::net::Ipv4Addr>().is_err();
     if ok {
         Ok(())
     } else {
-        Err(s3_err(S3ErrorCode::InvalidBucketName, format!("The specified bucket is not valid: {name}")))
+        Err(s3_err(
+            S3ErrorCode::InvalidBucketName,
+            format!("The specified bucket is not valid: {name}"),
+        ))
     }
 }

@@ -13,8 +13,14 @@ pub(crate) fn store_error(err: StoreError) -> S3Error {
         StoreError::NoSuchKey { .. } => S3ErrorCode::NoSuchKey,
         StoreError::NoSuchUpload { .. } => S3ErrorCode::NoSuchUpload,
         StoreError::InvalidPart { .. } => S3ErrorCode::InvalidPart,
-        StoreError::InvalidName { kind: NameKind::Bucket, .. } => S3ErrorCode::InvalidBucketName,
-        StoreError::InvalidName { kind: NameKind::Key, .. } => S3ErrorCode::InvalidArgument,
+        StoreError::InvalidName {
+            kind: NameKind::Bucket,
+            ..
+        } => S3ErrorCode::InvalidBucketName,
+        StoreError::InvalidName {
+            kind: NameKind::Key,
+            ..
+        } => S3ErrorCode::InvalidArgument,
         StoreError::InvalidPartNumber { .. } => S3ErrorCode::InvalidArgument,
         _ => {
             tracing::error!(error = %err, "store failure");
@@ -27,7 +33,10 @@ pub(crate) fn store_error(err: StoreError) -> S3Error {
 /// The S3 error for a DAG that cannot be read back.
 pub(crate) fn dag_error(err: DagError) -> S3Error {
     tracing::error!(error = %err, "stored object is unreadable");
-    S3Error::with_message(S3ErrorCode::InternalError, format!("stored object is unreadable: {err}"))
+    S3Error::with_message(
+        S3ErrorCode::InternalError,
+        format!("stored object is unreadable: {err}"),
+    )
 }
 
 /// The S3 error for a background task that died.

@@ -35,7 +35,9 @@ pub(crate) struct Ingested {
 
 impl std::fmt::Debug for Ingested {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ingested").field("root", &self.root).finish()
+        f.debug_struct("Ingested")
+            .field("root", &self.root)
+            .finish()
     }
 }
 
@@ -102,7 +104,12 @@ where
         let _ = tokio::task::spawn_blocking(move || upload.abort()).await;
         return Err(body_read_error(reason));
     }
-    Ok(Ingested { root, md5_hex: hex::encode(md5.finalize()), checksums: checksums.finalize(), upload })
+    Ok(Ingested {
+        root,
+        md5_hex: hex::encode(md5.finalize()),
+        checksums: checksums.finalize(),
+        upload,
+    })
 }
 
 /// The S3 error for a request body that failed while being read: a payload
@@ -117,9 +124,15 @@ pub(crate) fn body_read_error(reason: String) -> S3Error {
         e.set_status_code(http::StatusCode::BAD_REQUEST);
         e
     } else if reason.contains("Signature") || reason.contains("signature") {
-        s3_err(S3ErrorCode::SignatureDoesNotMatch, format!("request body rejected: {reason}"))
+        s3_err(
+            S3ErrorCode::SignatureDoesNotMatch,
+            format!("request body rejected: {reason}"),
+        )
     } else {
-        s3_err(S3ErrorCode::IncompleteBody, format!("request body could not be read: {reason}"))
+        s3_err(
+            S3ErrorCode::IncompleteBody,
+            format!("request body could not be read: {reason}"),
+        )
     }
 }
 
@@ -139,7 +152,9 @@ where
         let mut sink = put_into(&mut upload);
         for piece in pieces {
             let piece = piece.map_err(IngestError::Source)?;
-            builder.write(&piece, &mut sink).map_err(IngestError::Store)?;
+            builder
+                .write(&piece, &mut sink)
+                .map_err(IngestError::Store)?;
         }
         builder.finish(&mut sink).map_err(IngestError::Store)
     })();

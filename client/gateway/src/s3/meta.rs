@@ -10,8 +10,8 @@ use http::{HeaderName, HeaderValue};
 use s3s::TrailingHeaders;
 use s3s::checksum::ChecksumHasher;
 use s3s::dto::{
-    Checksum, ChecksumAlgorithm, ChecksumMode, ETag, ETagCondition, GetObjectOutput, Metadata, Timestamp,
-    TimestampFormat,
+    Checksum, ChecksumAlgorithm, ChecksumMode, ETag, ETagCondition, GetObjectOutput, Metadata,
+    Timestamp, TimestampFormat,
 };
 use s3s::{S3Error, S3ErrorCode, S3Response};
 
@@ -44,8 +44,12 @@ pub(crate) fn validate_key(key: &str) -> Result<(), S3Error> {
 
 /// A bucket's stored profile name, parsed.
 pub(crate) fn profile_of(name: &str) -> Result<Profile, S3Error> {
-    name.parse::<Profile>()
-        .map_err(|e| s3_err(S3ErrorCode::InternalError, format!("bucket has an unusable profile: {e}")))
+    name.parse::<Profile>().map_err(|e| {
+        s3_err(
+            S3ErrorCode::InternalError,
+            format!("bucket has an unusable profile: {e}"),
+        )
+    })
 }
 
 /// Milliseconds since the Unix epoch.
@@ -65,7 +69,10 @@ fn whole_seconds(t: &Timestamp) -> i64 {
     if t.format(TimestampFormat::EpochSeconds, &mut buf).is_err() {
         return 0;
     }
-    std::str::from_utf8(&buf).ok().and_then(|s| s.split('.').next().and_then(|s| s.parse().ok())).unwrap_or(0)
+    std::str::from_utf8(&buf)
+        .ok()
+        .and_then(|s| s.split('.').next().and_then(|s| s.parse().ok()))
+        .unwrap_or(0)
 }
 
 /// An HTTP-date string for a timestamp.
@@ -124,10 +131,20 @@ impl Wanted {
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
             .filter_map(|name| {
-                name.trim().to_ascii_lowercase().strip_prefix("x-amz-checksum-").map(str::to_ascii_uppercase)
+                name.trim()
+                    .to_ascii_lowercase()
+                    .strip_prefix("x-amz-checksum-")
+                    .map(str::to_ascii_uppercase)
             })
             .collect();
-        Wanted { crc32, crc32c, crc64nvme, sha1, sha256, trailer }
+        Wanted {
+            crc32,
+            crc32c,
+            crc64nvme,
+            sha1,
+            sha256,
+            trailer,
+        }
     }
 
     fn slot(&mut self, alg: &str) -> Option<&mut Option<String>> {
@@ -142,7 +159,10 @@ impl Wanted {
     }
 
     /// Fills in values that arrived in an aws-chunked trailer.
-    pub(crate) fn with_trailers(mut self, trailers: Option<TrailingHeaders>) -> Result<Wanted, S3Error> {
+    pub(crate) fn with_trailers(
+        mut self,
+        trailers: Option<TrailingHeaders>,
+    ) -> Result<Wanted, S3Error> {
         let Some(map) = trailers.and_then(|t| t.take()) else {
             if let Some(alg) = self.trailer.first() {
                 return Err(s3_err(
@@ -158,9 +178,12 @@ impl Wanted {
         for alg in ALGORITHMS {
             let name = format!("x-amz-checksum-{}", alg.to_ascii_lowercase());
             if let Some(v) = map.get(name.as_str()) {
-                let v = v
-                    .to_str()
-                    .map_err(|_| s3_err(S3ErrorCode::InvalidArgument, format!("{name} trailer is not text")))?;
+                let v = v.to_str().map_err(|_| {
+                    s3_err(
+                        S3ErrorCode::InvalidArgument,
+                        format!("{name} trailer is not text"),
+                    )
+                })?;
                 if let Some(slot) = self.slot(alg) {
                     *slot = Some(v.to_owned());
                 }
@@ -185,7 +208,10 @@ pub(crate) fn checksum_hasher(
             "SHA1" => h.sha1 = Some(Default::default()),
             "SHA256" => h.sha256 = Some(Default::default()),
             other => {
-                return Err(s3_err(S3ErrorCode::InvalidRequest, format!("unsupported checksum algorithm {other}")));
+                return Err(s3_err(
+                    S3ErrorCode::InvalidRequest,
+                    format!("unsupported checksum algorithm {other}"),
+                ));
             }
         }
         Ok(())
@@ -225,9 +251,17 @@ pub(crate) fn verify_checksums(
     if let Some(b64) = content_md5 {
         let declared = base64::engine::general_purpose::STANDARD
             .decode(b64.trim())
-            .map_err(|_| s3_err(S3ErrorCode::InvalidDigest, "Content-MD5 is not valid base64"))?;
+            .map_err(|_| {
+                s3_err(
+                    S3ErrorCode::InvalidDigest,
+                    "Content-MD5 is not valid base64",
+                )
+            })?;
         if declared.len() != 16 {
-            return Err(s3_err(S3ErrorCode::InvalidDigest, "Content-MD5 is not 16 bytes"));
+            return Err(s3_err(
+                S3ErrorCode::InvalidDigest,
+                "Content-MD5 is not 16 bytes",
+            ));
         }
         if hex::encode(declared) != md5_hex {
             return Err(s3_err(
@@ -327,9 +361,19 @@ pub(crate) fn check_copy_conditions(
     if_modified_since: Option<&Timestamp>,
     if_unmodified_since: Option<&Timestamp>,
 ) -> Result<(), S3Error> {
-    check_read_conditions(rec, if_match, if_none_match, if_modified_since, if_unmodified_since).map_err(|e| {
+    check_read_conditions(
+        rec,
+        if_match,
+        if_none_match,
+        if_modified_since,
+        if_unmodified_since,
+    )
+    .map_err(|e| {
         if *e.code() == S3ErrorCode::NotModified {
-            s3_err(S3ErrorCode::PreconditionFailed, "At least one of the pre-conditions you specified did not hold")
+            s3_err(
+                S3ErrorCode::PreconditionFailed,
+                "At least one of the pre-conditions you specified did not hold",
+            )
         } else {
             e
         }
@@ -340,12 +384,20 @@ pub(crate) fn check_copy_conditions(
 pub(crate) fn fill_get_output(out: &mut GetObjectOutput, rec: &ObjectRecord, checksums: bool) {
     out.e_tag = Some(ETag::Strong(rec.etag.clone()));
     out.last_modified = Some(timestamp(rec.last_modified));
-    out.content_type = rec.content_type.as_deref().unwrap_or(DEFAULT_CONTENT_TYPE).parse().ok();
+    out.content_type = rec
+        .content_type
+        .as_deref()
+        .unwrap_or(DEFAULT_CONTENT_TYPE)
+        .parse()
+        .ok();
     out.content_encoding = rec.content_encoding.clone();
     out.content_disposition = rec.content_disposition.clone();
     out.content_language = rec.content_language.clone();
     out.cache_control = rec.cache_control.clone();
-    out.expires = rec.expires.as_deref().and_then(|e| Timestamp::parse(TimestampFormat::HttpDate, e).ok());
+    out.expires = rec
+        .expires
+        .as_deref()
+        .and_then(|e| Timestamp::parse(TimestampFormat::HttpDate, e).ok());
     if !rec.user_metadata.is_empty() {
         out.metadata = Some(rec.user_metadata.iter().cloned().collect());
     }

@@ -50,7 +50,10 @@ pub struct S3Settings {
 impl CairnS3 {
     /// A service over `store`.
     pub fn new(store: Store, settings: S3Settings) -> CairnS3 {
-        CairnS3 { store, settings: Arc::new(settings) }
+        CairnS3 {
+            store,
+            settings: Arc::new(settings),
+        }
     }
 
     async fn blocking<T, F>(&self, f: F) -> S3Result<T>
@@ -59,14 +62,22 @@ impl CairnS3 {
         T: Send + 'static,
     {
         let store = self.store.clone();
-        tokio::task::spawn_blocking(move || f(&store)).await.map_err(join_error)?.map_err(store_error)
+        tokio::task::spawn_blocking(move || f(&store))
+            .await
+            .map_err(join_error)?
+            .map_err(store_error)
     }
 
     async fn bucket(&self, name: &str) -> S3Result<BucketInfo> {
         let owned = name.to_owned();
         self.blocking(move |s| s.head_bucket(&owned))
             .await?
-            .ok_or_else(|| s3_err(S3ErrorCode::NoSuchBucket, format!("The specified bucket does not exist: {name}")))
+            .ok_or_else(|| {
+                s3_err(
+                    S3ErrorCode::NoSuchBucket,
+                    format!("The specified bucket does not exist: {name}"),
+                )
+            })
     }
 
     async fn record(&self, bucket: &str, key: &str) -> S3Result<Option<ObjectRecord>> {
@@ -81,9 +92,16 @@ impl CairnS3 {
             .ok_or_else(|| s3_err(S3ErrorCode::NoSuchKey, "The specified key does not exist."))
     }
 
-    async fn commit(&self, upload: Upload, bucket: &str, key: &str, record: ObjectRecord) -> S3Result<()> {
+    async fn commit(
+        &self,
+        upload: Upload,
+        bucket: &str,
+        key: &str,
+        record: ObjectRecord,
+    ) -> S3Result<()> {
         let (b, k) = (bucket.to_owned(), key.to_owned());
-        self.blocking(move |_| upload.commit_object(&b, &k, record).map(drop)).await
+        self.blocking(move |_| upload.commit_object(&b, &k, record).map(drop))
+            .await
     }
 
     async fn abort(&self, upload: Upload) {
@@ -119,7 +137,10 @@ impl CairnS3 {
             };
             if !ok {
                 if current.is_none() {
-                    return Err(s3_err(S3ErrorCode::NoSuchKey, "The specified key does not exist."));
+                    return Err(s3_err(
+                        S3ErrorCode::NoSuchKey,
+                        "The specified key does not exist.",
+                    ));
                 }
                 return Err(s3_err(
                     S3ErrorCode::PreconditionFailed,
@@ -131,19 +152,32 @@ impl CairnS3 {
     }
 
     fn profile_for_new_bucket(&self, name: &str) -> Profile {
-        self.settings.bucket_profiles.get(name).copied().unwrap_or(self.settings.default_profile)
+        self.settings
+            .bucket_profiles
+            .get(name)
+            .copied()
+            .unwrap_or(self.settings.default_profile)
     }
 }
 
 #[async_trait::async_trait]
 impl S3 for CairnS3 {
-    async fn create_bucket(&self, req: S3Request<CreateBucketInput>) -> S3Result<S3Response<CreateBucketOutput>> {
+    async fn create_bucket(
+        &self,
+        req: S3Request<CreateBucketInput>,
+    ) -> S3Result<S3Response<CreateBucketOutput>> {
         self.handle_create_bucket(req).await
     }
-    async fn delete_bucket(&self, req: S3Request<DeleteBucketInput>) -> S3Result<S3Response<DeleteBucketOutput>> {
+    async fn delete_bucket(
+        &self,
+        req: S3Request<DeleteBucketInput>,
+    ) -> S3Result<S3Response<DeleteBucketOutput>> {
         self.handle_delete_bucket(req).await
     }
-    async fn head_bucket(&self, req: S3Request<HeadBucketInput>) -> S3Result<S3Response<HeadBucketOutput>> {
+    async fn head_bucket(
+        &self,
+        req: S3Request<HeadBucketInput>,
+    ) -> S3Result<S3Response<HeadBucketOutput>> {
         self.handle_head_bucket(req).await
     }
     async fn get_bucket_location(
@@ -153,31 +187,58 @@ impl S3 for CairnS3 {
         self.bucket(&req.input.bucket).await?;
         Ok(S3Response::new(GetBucketLocationOutput::default()))
     }
-    async fn list_buckets(&self, req: S3Request<ListBucketsInput>) -> S3Result<S3Response<ListBucketsOutput>> {
+    async fn list_buckets(
+        &self,
+        req: S3Request<ListBucketsInput>,
+    ) -> S3Result<S3Response<ListBucketsOutput>> {
         self.handle_list_buckets(req).await
     }
-    async fn list_objects(&self, req: S3Request<ListObjectsInput>) -> S3Result<S3Response<ListObjectsOutput>> {
+    async fn list_objects(
+        &self,
+        req: S3Request<ListObjectsInput>,
+    ) -> S3Result<S3Response<ListObjectsOutput>> {
         self.handle_list_objects(req).await
     }
-    async fn list_objects_v2(&self, req: S3Request<ListObjectsV2Input>) -> S3Result<S3Response<ListObjectsV2Output>> {
+    async fn list_objects_v2(
+        &self,
+        req: S3Request<ListObjectsV2Input>,
+    ) -> S3Result<S3Response<ListObjectsV2Output>> {
         self.handle_list_objects_v2(req).await
     }
-    async fn put_object(&self, req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {
+    async fn put_object(
+        &self,
+        req: S3Request<PutObjectInput>,
+    ) -> S3Result<S3Response<PutObjectOutput>> {
         self.handle_put_object(req).await
     }
-    async fn get_object(&self, req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
+    async fn get_object(
+        &self,
+        req: S3Request<GetObjectInput>,
+    ) -> S3Result<S3Response<GetObjectOutput>> {
         self.handle_get_object(req).await
     }
-    async fn head_object(&self, req: S3Request<HeadObjectInput>) -> S3Result<S3Response<HeadObjectOutput>> {
+    async fn head_object(
+        &self,
+        req: S3Request<HeadObjectInput>,
+    ) -> S3Result<S3Response<HeadObjectOutput>> {
         self.handle_head_object(req).await
     }
-    async fn delete_object(&self, req: S3Request<DeleteObjectInput>) -> S3Result<S3Response<DeleteObjectOutput>> {
+    async fn delete_object(
+        &self,
+        req: S3Request<DeleteObjectInput>,
+    ) -> S3Result<S3Response<DeleteObjectOutput>> {
         self.handle_delete_object(req).await
     }
-    async fn delete_objects(&self, req: S3Request<DeleteObjectsInput>) -> S3Result<S3Response<DeleteObjectsOutput>> {
+    async fn delete_objects(
+        &self,
+        req: S3Request<DeleteObjectsInput>,
+    ) -> S3Result<S3Response<DeleteObjectsOutput>> {
         self.handle_delete_objects(req).await
     }
-    async fn copy_object(&self, req: S3Request<CopyObjectInput>) -> S3Result<S3Response<CopyObjectOutput>> {
+    async fn copy_object(
+        &self,
+        req: S3Request<CopyObjectInput>,
+    ) -> S3Result<S3Response<CopyObjectOutput>> {
         self.handle_copy_object(req).await
     }
     async fn create_multipart_upload(
@@ -186,7 +247,10 @@ impl S3 for CairnS3 {
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
         self.handle_create_multipart_upload(req).await
     }
-    async fn upload_part(&self, req: S3Request<UploadPartInput>) -> S3Result<S3Response<UploadPartOutput>> {
+    async fn upload_part(
+        &self,
+        req: S3Request<UploadPartInput>,
+    ) -> S3Result<S3Response<UploadPartOutput>> {
         self.handle_upload_part(req).await
     }
     async fn upload_part_copy(
@@ -207,7 +271,10 @@ impl S3 for CairnS3 {
     ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
         self.handle_abort_multipart_upload(req).await
     }
-    async fn list_parts(&self, req: S3Request<ListPartsInput>) -> S3Result<S3Response<ListPartsOutput>> {
+    async fn list_parts(
+        &self,
+        req: S3Request<ListPartsInput>,
+    ) -> S3Result<S3Response<ListPartsOutput>> {
         self.handle_list_parts(req).await
     }
     async fn list_multipart_uploads(

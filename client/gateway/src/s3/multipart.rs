@@ -31,14 +31,22 @@ const MIN_PART_SIZE: u64 = 5 << 20;
 const MAX_PART_NUMBER: i32 = 10_000;
 
 fn upload_id(s: &str) -> S3Result<UploadId> {
-    UploadId::parse(s).map_err(|_| s3_err(S3ErrorCode::NoSuchUpload, "The specified upload does not exist."))
+    UploadId::parse(s).map_err(|_| {
+        s3_err(
+            S3ErrorCode::NoSuchUpload,
+            "The specified upload does not exist.",
+        )
+    })
 }
 
 fn part_number(n: i32) -> S3Result<u32> {
     if (1..=MAX_PART_NUMBER).contains(&n) {
         Ok(n as u32)
     } else {
-        Err(s3_err(S3ErrorCode::InvalidArgument, "Part number must be an integer between 1 and 10000, inclusive"))
+        Err(s3_err(
+            S3ErrorCode::InvalidArgument,
+            "Part number must be an integer between 1 and 10000, inclusive",
+        ))
     }
 }
 
@@ -51,11 +59,19 @@ fn part_checksums(c: &Checksum, out: &mut Part) {
 }
 
 impl CairnS3 {
-    async fn require_upload(&self, id: &UploadId, bucket: &str, key: &str) -> S3Result<cairn_store::MultipartUpload> {
+    async fn require_upload(
+        &self,
+        id: &UploadId,
+        bucket: &str,
+        key: &str,
+    ) -> S3Result<cairn_store::MultipartUpload> {
         let owned = id.clone();
         let mp = self.blocking(move |s| s.get_multipart(&owned)).await?;
         if mp.bucket != bucket || mp.key != key {
-            return Err(s3_err(S3ErrorCode::NoSuchUpload, "The specified upload does not exist."));
+            return Err(s3_err(
+                S3ErrorCode::NoSuchUpload,
+                "The specified upload does not exist.",
+            ));
         }
         Ok(mp)
     }
@@ -79,7 +95,9 @@ impl CairnS3 {
             checksum_algorithm: algorithm.as_ref().map(|a| a.as_str().to_ascii_uppercase()),
         };
         let (bucket, key) = (input.bucket.clone(), input.key.clone());
-        let id = self.blocking(move |s| s.create_multipart(&bucket, &key, meta, meta::now_ms())).await?;
+        let id = self
+            .blocking(move |s| s.create_multipart(&bucket, &key, meta, meta::now_ms()))
+            .await?;
         Ok(S3Response::new(CreateMultipartUploadOutput {
             bucket: Some(input.bucket),
             key: Some(input.key),
@@ -106,24 +124,31 @@ impl CairnS3 {
         let id = upload_id(&input.upload_id)?;
         let number = part_number(input.part_number)?;
         let mp = self.require_upload(&id, &input.bucket, &input.key).await?;
-        let algorithm = input
-            .checksum_algorithm
-            .clone()
-            .or_else(|| mp.meta.checksum_algorithm.clone().map(ChecksumAlgorithm::from));
+        let algorithm = input.checksum_algorithm.clone().or_else(|| {
+            mp.meta
+                .checksum_algorithm
+                .clone()
+                .map(ChecksumAlgorithm::from)
+        });
         let mut hasher = checksum_hasher(&wanted, algorithm.as_ref())?;
-        let body = input.body.ok_or_else(|| s3_err(S3ErrorCode::IncompleteBody, "UploadPart needs a body"))?;
+        let body = input
+            .body
+            .ok_or_else(|| s3_err(S3ErrorCode::IncompleteBody, "UploadPart needs a body"))?;
 
         let store = self.store.clone();
         let writer_id = id.clone();
-        let writer = self.blocking(move |s| s.part_writer(&writer_id, number)).await?;
+        let writer = self
+            .blocking(move |s| s.part_writer(&writer_id, number))
+            .await?;
         let (tx, mut rx) = mpsc::channel::<Bytes>(8);
-        let worker = tokio::task::spawn_blocking(move || -> std::io::Result<cairn_store::PartWriter> {
-            let mut writer = writer;
-            while let Some(bytes) = rx.blocking_recv() {
-                writer.write_all(&bytes)?;
-            }
-            Ok(writer)
-        });
+        let worker =
+            tokio::task::spawn_blocking(move || -> std::io::Result<cairn_store::PartWriter> {
+                let mut writer = writer;
+                while let Some(bytes) = rx.blocking_recv() {
+                    writer.write_all(&bytes)?;
+                }
+                Ok(writer)
+            });
         let mut md5 = Md5::new();
         let mut body = body;
         let mut failure = None;
@@ -143,17 +168,24 @@ impl CairnS3 {
             }
         }
         drop(tx);
-        let writer = worker
-            .await
-            .map_err(join_error)?
-            .map_err(|e| s3_err(S3ErrorCode::InternalError, format!("writing the part failed: {e}")))?;
+        let writer = worker.await.map_err(join_error)?.map_err(|e| {
+            s3_err(
+                S3ErrorCode::InternalError,
+                format!("writing the part failed: {e}"),
+            )
+        })?;
         if let Some(reason) = failure {
             return Err(super::ingest::body_read_error(reason));
         }
         let md5_hex = hex::encode(md5.finalize());
         let checksums = hasher.finalize();
         let expected = wanted.with_trailers(trailers)?;
-        verify_checksums(&expected, input.content_md5.as_deref(), &md5_hex, &checksums)?;
+        verify_checksums(
+            &expected,
+            input.content_md5.as_deref(),
+            &md5_hex,
+            &checksums,
+        )?;
         let record = PartRecord {
             part_number: number,
             size: writer.written(),
@@ -187,8 +219,16 @@ impl CairnS3 {
         let id = upload_id(&input.upload_id)?;
         let number = part_number(input.part_number)?;
         self.require_upload(&id, &input.bucket, &input.key).await?;
-        let CopySource::Bucket { bucket: sb, key: sk, .. } = &input.copy_source else {
-            return Err(s3_err(S3ErrorCode::NotImplemented, "access-point copy sources are not supported"));
+        let CopySource::Bucket {
+            bucket: sb,
+            key: sk,
+            ..
+        } = &input.copy_source
+        else {
+            return Err(s3_err(
+                S3ErrorCode::NotImplemented,
+                "access-point copy sources are not supported",
+            ));
         };
         let handle = self.open(sb, sk).await?;
         let src = handle.record().clone();
@@ -212,9 +252,12 @@ impl CairnS3 {
             for piece in FileReader::range(&source, root, start, end) {
                 let piece = piece.map_err(dag_error)?;
                 md5.update(&piece);
-                writer
-                    .write_all(&piece)
-                    .map_err(|e| s3_err(S3ErrorCode::InternalError, format!("writing the part failed: {e}")))?;
+                writer.write_all(&piece).map_err(|e| {
+                    s3_err(
+                        S3ErrorCode::InternalError,
+                        format!("writing the part failed: {e}"),
+                    )
+                })?;
             }
             let record = PartRecord {
                 part_number: number,
@@ -244,7 +287,9 @@ impl CairnS3 {
         let input = req.input;
         let id = upload_id(&input.upload_id)?;
         let done_id = id.clone();
-        if let Some(done) = self.blocking(move |s| s.completed_multipart(&done_id)).await?
+        if let Some(done) = self
+            .blocking(move |s| s.completed_multipart(&done_id))
+            .await?
             && done.bucket == input.bucket
             && done.key == input.key
         {
@@ -253,28 +298,48 @@ impl CairnS3 {
         let mp = self.require_upload(&id, &input.bucket, &input.key).await?;
         let bucket = self.bucket(&input.bucket).await?;
         let profile = meta::profile_of(&bucket.profile)?;
-        let requested = input.multipart_upload.and_then(|m| m.parts).unwrap_or_default();
+        let requested = input
+            .multipart_upload
+            .and_then(|m| m.parts)
+            .unwrap_or_default();
         if requested.is_empty() {
-            return Err(s3_err(S3ErrorCode::MalformedXML, "You must specify at least one part"));
+            return Err(s3_err(
+                S3ErrorCode::MalformedXML,
+                "You must specify at least one part",
+            ));
         }
         let parts_id = id.clone();
-        let stored = self.blocking(move |s| s.list_parts(&parts_id, None, MAX_PART_NUMBER as usize)).await?.parts;
+        let stored = self
+            .blocking(move |s| s.list_parts(&parts_id, None, MAX_PART_NUMBER as usize))
+            .await?
+            .parts;
         let mut chosen: Vec<PartRecord> = Vec::with_capacity(requested.len());
         let mut last = 0;
         for part in &requested {
             let n = part.part_number.unwrap_or(0);
             if n <= last {
-                return Err(s3_err(S3ErrorCode::InvalidPartOrder, "The list of parts was not in ascending order."));
+                return Err(s3_err(
+                    S3ErrorCode::InvalidPartOrder,
+                    "The list of parts was not in ascending order.",
+                ));
             }
             last = n;
             let rec = stored
                 .iter()
                 .find(|p| i64::from(p.part_number) == i64::from(n))
-                .ok_or_else(|| s3_err(S3ErrorCode::InvalidPart, format!("part {n} was not uploaded")))?;
+                .ok_or_else(|| {
+                    s3_err(
+                        S3ErrorCode::InvalidPart,
+                        format!("part {n} was not uploaded"),
+                    )
+                })?;
             if let Some(tag) = &part.e_tag
                 && tag.value().trim_matches('"') != rec.etag
             {
-                return Err(s3_err(S3ErrorCode::InvalidPart, format!("part {n}'s ETag does not match")));
+                return Err(s3_err(
+                    S3ErrorCode::InvalidPart,
+                    format!("part {n}'s ETag does not match"),
+                ));
             }
             chosen.push(rec.clone());
         }
@@ -326,7 +391,9 @@ impl CairnS3 {
             profile: profile.name().to_owned(),
             parts: Some(chosen.len() as u32),
         };
-        let done = self.blocking(move |s| s.complete_multipart(&id, upload, record)).await?;
+        let done = self
+            .blocking(move |s| s.complete_multipart(&id, upload, record))
+            .await?;
         Ok(complete_output(&input.bucket, &input.key, &done.record))
     }
 
@@ -349,9 +416,14 @@ impl CairnS3 {
         let id = upload_id(&input.upload_id)?;
         let mp = self.require_upload(&id, &input.bucket, &input.key).await?;
         let max = input.max_parts.unwrap_or(1000).clamp(0, 1000);
-        let marker = input.part_number_marker.filter(|m| *m > 0).map(|m| m as u32);
+        let marker = input
+            .part_number_marker
+            .filter(|m| *m > 0)
+            .map(|m| m as u32);
         let page_id = id.clone();
-        let page = self.blocking(move |s| s.list_parts(&page_id, marker, max as usize)).await?;
+        let page = self
+            .blocking(move |s| s.list_parts(&page_id, marker, max as usize))
+            .await?;
         let parts = page
             .parts
             .iter()
@@ -392,11 +464,20 @@ impl CairnS3 {
             Some(s) => Some(upload_id(s)?),
             None => None,
         };
-        let (bucket, prefix, key_marker) =
-            (input.bucket.clone(), input.prefix.clone().unwrap_or_default(), input.key_marker.clone());
+        let (bucket, prefix, key_marker) = (
+            input.bucket.clone(),
+            input.prefix.clone().unwrap_or_default(),
+            input.key_marker.clone(),
+        );
         let page = self
             .blocking(move |s| {
-                s.list_multipart_uploads(&bucket, &prefix, key_marker.as_deref(), id_marker.as_ref(), max as usize)
+                s.list_multipart_uploads(
+                    &bucket,
+                    &prefix,
+                    key_marker.as_deref(),
+                    id_marker.as_ref(),
+                    max as usize,
+                )
             })
             .await?;
         let uploads = page
@@ -426,7 +507,11 @@ impl CairnS3 {
     }
 }
 
-fn complete_output(bucket: &str, key: &str, rec: &ObjectRecord) -> S3Response<CompleteMultipartUploadOutput> {
+fn complete_output(
+    bucket: &str,
+    key: &str,
+    rec: &ObjectRecord,
+) -> S3Response<CompleteMultipartUploadOutput> {
     let c = meta::checksum_from_pairs(&rec.checksums);
     let output = CompleteMultipartUploadOutput {
         bucket: Some(bucket.to_owned()),
@@ -446,7 +531,9 @@ fn complete_output(bucket: &str, key: &str, rec: &ObjectRecord) -> S3Response<Co
 /// S3's composite checksum of a multipart object: the checksum of the
 /// concatenated part checksums, suffixed with the part count.
 fn composite_checksum(algorithm: Option<&str>, parts: &[PartRecord]) -> Vec<(String, String)> {
-    let Some(alg) = algorithm else { return Vec::new() };
+    let Some(alg) = algorithm else {
+        return Vec::new();
+    };
     let b64 = base64::engine::general_purpose::STANDARD;
     let mut hasher = ChecksumHasher::default();
     match alg {
@@ -458,22 +545,35 @@ fn composite_checksum(algorithm: Option<&str>, parts: &[PartRecord]) -> Vec<(Str
         _ => return Vec::new(),
     }
     for part in parts {
-        let Some((_, v)) = part.checksums.iter().find(|(a, _)| a == alg) else { return Vec::new() };
+        let Some((_, v)) = part.checksums.iter().find(|(a, _)| a == alg) else {
+            return Vec::new();
+        };
         match b64.decode(v) {
             Ok(raw) => hasher.update(&raw),
             Err(_) => return Vec::new(),
         }
     }
-    meta::checksum_pairs(&hasher.finalize()).into_iter().map(|(a, v)| (a, format!("{v}-{}", parts.len()))).collect()
+    meta::checksum_pairs(&hasher.finalize())
+        .into_iter()
+        .map(|(a, v)| (a, format!("{v}-{}", parts.len())))
+        .collect()
 }
 
 fn parse_copy_range(r: &str, size: u64) -> S3Result<(u64, u64)> {
-    let bad = || s3_err(S3ErrorCode::InvalidArgument, format!("invalid x-amz-copy-source-range {r:?}"));
+    let bad = || {
+        s3_err(
+            S3ErrorCode::InvalidArgument,
+            format!("invalid x-amz-copy-source-range {r:?}"),
+        )
+    };
     let spec = r.strip_prefix("bytes=").ok_or_else(bad)?;
     let (a, b) = spec.split_once('-').ok_or_else(bad)?;
     let (a, b): (u64, u64) = (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?);
     if a > b || b >= size {
-        return Err(s3_err(S3ErrorCode::InvalidRange, "The requested range is not satisfiable"));
+        return Err(s3_err(
+            S3ErrorCode::InvalidRange,
+            "The requested range is not satisfiable",
+        ));
     }
     Ok((a, b + 1))
 }
@@ -488,7 +588,12 @@ struct PartPieces<'a> {
 
 impl<'a> PartPieces<'a> {
     fn new(store: &'a cairn_store::Store, upload: &'a UploadId, numbers: Vec<u32>) -> Self {
-        PartPieces { store, upload, numbers: numbers.into_iter(), current: None }
+        PartPieces {
+            store,
+            upload,
+            numbers: numbers.into_iter(),
+            current: None,
+        }
     }
 }
 
@@ -514,7 +619,10 @@ impl Iterator for PartPieces<'_> {
                 }
                 Err(e) => {
                     return Some(Err(StoreError::Io {
-                        path: std::path::PathBuf::from(format!("multipart part {n}", n = self.upload)),
+                        path: std::path::PathBuf::from(format!(
+                            "multipart part {n}",
+                            n = self.upload
+                        )),
                         source: e,
                     }));
                 }

@@ -29,21 +29,34 @@ impl CairnS3 {
         meta::validate_key(&input.key)?;
         let bucket = self.bucket(&input.bucket).await?;
         let profile = meta::profile_of(&bucket.profile)?;
-        self.check_write_conditions(&input.bucket, &input.key, input.if_match.as_ref(), input.if_none_match.as_ref())
-            .await?;
-        let body = input.body.ok_or_else(|| s3_err(S3ErrorCode::IncompleteBody, "PutObject needs a body"))?;
+        self.check_write_conditions(
+            &input.bucket,
+            &input.key,
+            input.if_match.as_ref(),
+            input.if_none_match.as_ref(),
+        )
+        .await?;
+        let body = input
+            .body
+            .ok_or_else(|| s3_err(S3ErrorCode::IncompleteBody, "PutObject needs a body"))?;
         let hasher = checksum_hasher(&wanted, input.checksum_algorithm.as_ref())?;
         let ingested = ingest_stream(&self.store, profile, body, hasher).await?;
         if let Some(declared) = input.content_length
             && u64::try_from(declared).ok() != Some(ingested.root.size)
         {
             self.abort(ingested.upload).await;
-            return Err(s3_err(S3ErrorCode::IncompleteBody, "body length differs from Content-Length"));
+            return Err(s3_err(
+                S3ErrorCode::IncompleteBody,
+                "body length differs from Content-Length",
+            ));
         }
         let expected = wanted.with_trailers(trailers)?;
-        if let Err(e) =
-            verify_checksums(&expected, input.content_md5.as_deref(), &ingested.md5_hex, &ingested.checksums)
-        {
+        if let Err(e) = verify_checksums(
+            &expected,
+            input.content_md5.as_deref(),
+            &ingested.md5_hex,
+            &ingested.checksums,
+        ) {
             self.abort(ingested.upload).await;
             return Err(e);
         }
@@ -65,7 +78,8 @@ impl CairnS3 {
         };
         let cid = record.root_cid;
         let checksums = ingested.checksums.clone();
-        self.commit(ingested.upload, &input.bucket, &input.key, record).await?;
+        self.commit(ingested.upload, &input.bucket, &input.key, record)
+            .await?;
         let output = PutObjectOutput {
             e_tag: Some(ETag::Strong(ingested.md5_hex)),
             checksum_crc32: checksums.checksum_crc32,
@@ -95,9 +109,12 @@ impl CairnS3 {
         let (start, end, content_range) = match &input.range {
             None => (0, rec.size, None),
             Some(range) => {
-                let r = range
-                    .check(rec.size)
-                    .map_err(|_| s3_err(S3ErrorCode::InvalidRange, "the requested range is not satisfiable"))?;
+                let r = range.check(rec.size).map_err(|_| {
+                    s3_err(
+                        S3ErrorCode::InvalidRange,
+                        "the requested range is not satisfiable",
+                    )
+                })?;
                 let header = format!("bytes {}-{}/{}", r.start, r.end.saturating_sub(1), rec.size);
                 (r.start, r.end, Some(header))
             }
@@ -111,7 +128,11 @@ impl CairnS3 {
             accept_ranges: Some("bytes".into()),
             ..Default::default()
         };
-        meta::fill_get_output(&mut output, &rec, full && meta::wants_checksums(input.checksum_mode.as_ref()));
+        meta::fill_get_output(
+            &mut output,
+            &rec,
+            full && meta::wants_checksums(input.checksum_mode.as_ref()),
+        );
         meta::apply_response_overrides(
             &mut output,
             input.response_content_type,
@@ -143,14 +164,29 @@ impl CairnS3 {
         let (length, content_range) = match &input.range {
             None => (rec.size, None),
             Some(range) => {
-                let r = range
-                    .check(rec.size)
-                    .map_err(|_| s3_err(S3ErrorCode::InvalidRange, "the requested range is not satisfiable"))?;
-                (r.end - r.start, Some(format!("bytes {}-{}/{}", r.start, r.end.saturating_sub(1), rec.size)))
+                let r = range.check(rec.size).map_err(|_| {
+                    s3_err(
+                        S3ErrorCode::InvalidRange,
+                        "the requested range is not satisfiable",
+                    )
+                })?;
+                (
+                    r.end - r.start,
+                    Some(format!(
+                        "bytes {}-{}/{}",
+                        r.start,
+                        r.end.saturating_sub(1),
+                        rec.size
+                    )),
+                )
             }
         };
         let mut get = GetObjectOutput::default();
-        meta::fill_get_output(&mut get, &rec, meta::wants_checksums(input.checksum_mode.as_ref()));
+        meta::fill_get_output(
+            &mut get,
+            &rec,
+            meta::wants_checksums(input.checksum_mode.as_ref()),
+        );
         meta::apply_response_overrides(
             &mut get,
             input.response_content_type,
@@ -208,7 +244,10 @@ impl CairnS3 {
         let bucket = input.bucket.clone();
         let keys: Vec<String> = input.delete.objects.into_iter().map(|o| o.key).collect();
         if keys.len() > 1000 {
-            return Err(s3_err(S3ErrorCode::MalformedXML, "DeleteObjects takes at most 1000 keys"));
+            return Err(s3_err(
+                S3ErrorCode::MalformedXML,
+                "DeleteObjects takes at most 1000 keys",
+            ));
         }
         let results = tokio::task::spawn_blocking(move || {
             keys.into_iter()
@@ -226,7 +265,10 @@ impl CairnS3 {
             match result {
                 Ok(_) => {
                     if !quiet {
-                        deleted.push(DeletedObject { key: Some(key), ..Default::default() });
+                        deleted.push(DeletedObject {
+                            key: Some(key),
+                            ..Default::default()
+                        });
                     }
                 }
                 Err(e) => errors.push(Error {
@@ -250,8 +292,16 @@ impl CairnS3 {
         req: S3Request<CopyObjectInput>,
     ) -> S3Result<S3Response<CopyObjectOutput>> {
         let input = req.input;
-        let CopySource::Bucket { bucket: src_bucket, key: src_key, .. } = &input.copy_source else {
-            return Err(s3_err(S3ErrorCode::NotImplemented, "access-point copy sources are not supported"));
+        let CopySource::Bucket {
+            bucket: src_bucket,
+            key: src_key,
+            ..
+        } = &input.copy_source
+        else {
+            return Err(s3_err(
+                S3ErrorCode::NotImplemented,
+                "access-point copy sources are not supported",
+            ));
         };
         let (src_bucket, src_key) = (src_bucket.to_string(), src_key.to_string());
         meta::validate_key(&input.key)?;
@@ -267,7 +317,10 @@ impl CairnS3 {
             input.copy_source_if_modified_since.as_ref(),
             input.copy_source_if_unmodified_since.as_ref(),
         )?;
-        let replace = input.metadata_directive.as_ref().is_some_and(|d| d.as_str() == MetadataDirective::REPLACE);
+        let replace = input
+            .metadata_directive
+            .as_ref()
+            .is_some_and(|d| d.as_str() == MetadataDirective::REPLACE);
         if src_bucket == input.bucket && src_key == input.key && !replace {
             return Err(s3_err(
                 S3ErrorCode::InvalidRequest,
@@ -285,16 +338,26 @@ impl CairnS3 {
                 let mut upload = store.begin_upload().map_err(IngestError::Store)?;
                 let mut blocks = 0u64;
                 for block in DagWalk::new(&source, root, WalkOptions::default()) {
-                    let stored = block
-                        .map_err(IngestError::Source)
-                        .and_then(|b| upload.put_block(b.cid.hash(), &b.data).map_err(IngestError::Store));
+                    let stored = block.map_err(IngestError::Source).and_then(|b| {
+                        upload
+                            .put_block(b.cid.hash(), &b.data)
+                            .map_err(IngestError::Store)
+                    });
                     if let Err(e) = stored {
                         let _ = upload.abort();
                         return Err(e);
                     }
                     blocks += 1;
                 }
-                Ok((cairn_dag::FileRoot { cid: root, size, dag_size: 0, blocks }, upload))
+                Ok((
+                    cairn_dag::FileRoot {
+                        cid: root,
+                        size,
+                        dag_size: 0,
+                        blocks,
+                    },
+                    upload,
+                ))
             } else {
                 let reader = cairn_dag::reader::FileReader::new(&source, root);
                 ingest_blocking(&store, profile, reader)
@@ -329,7 +392,8 @@ impl CairnS3 {
         let last_modified = meta::timestamp(record.last_modified);
         let etag = record.etag.clone();
         let cid = record.root_cid;
-        self.commit(upload, &input.bucket, &input.key, record).await?;
+        self.commit(upload, &input.bucket, &input.key, record)
+            .await?;
         let output = CopyObjectOutput {
             copy_object_result: Some(CopyObjectResult {
                 e_tag: Some(ETag::Strong(etag)),
