@@ -6,7 +6,9 @@
 //!   generation costs per node and core. The 32 GiB and 512 MiB graphs
 //!   differ in their cipher domain (2^33 and 2^27 edge slots, both walked
 //!   in a 4^k space twice their size), 64 GiB in nothing but its domain
-//!   (2^34 = 4^17: no cycle walking).
+//!   (2^34 = 4^17: no cycle walking). `,lockstep=4`: `parents_many` over
+//!   4 nodes at a time (32 expander chains through BLAKE2b together), as
+//!   the parent cache generator calls it.
 //! - `sdr::parent_cache/size=8MiB,threads=T`: `generate_parent_cache`, the
 //!   whole 2^18-node file (14 MiB) written to a temporary folder.
 //! - `sdr::label_layers/size=8MiB`: `generate_layers` for both layers of an
@@ -41,6 +43,17 @@ fn parents(c: &mut Criterion) {
             b.iter(|| {
                 for node in first..first + PARENT_NODES {
                     black_box(graph.parents(node));
+                }
+            })
+        });
+        let id = format!("size={name},lockstep=4");
+        g.bench_function(BenchmarkId::from_parameter(id), |b| {
+            let mut out = Vec::with_capacity(4);
+            b.iter(|| {
+                for node in (first..first + PARENT_NODES).step_by(4) {
+                    out.clear();
+                    graph.parents_many(node, 4, &mut out);
+                    black_box(&out);
                 }
             })
         });

@@ -9,9 +9,10 @@
 //! here is pinned, with its source, by the table test at the bottom.
 //!
 //! Non-goals: the legacy V1 proofs (ids 0 to 4, with the pathological
-//! expander graph), synthetic and non-interactive PoRep (ids 10 to 19), and
-//! the test-only sector sizes that filecoin-proofs also supports (4 KiB,
-//! 16 KiB, 32 KiB, 16 MiB, 1 GiB): no network accepts them.
+//! expander graph), synthetic and non-interactive PoRep (seal proof ids 10
+//! to 19), and the test-only sector sizes that filecoin-proofs also
+//! supports (4 KiB, 16 KiB, 32 KiB, 16 MiB, 1 GiB): no network accepts
+//! them.
 
 use std::fmt;
 use std::str::FromStr;

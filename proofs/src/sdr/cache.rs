@@ -74,12 +74,22 @@ impl ParentCacheFile {
     }
 }
 
+/// Nodes whose expander chains are computed together.
+const LOCKSTEP_NODES: u32 = 4;
+
 fn fill_entries(graph: &StackedGraph, first: u32, out: &mut Vec<u8>, count: u32) {
     out.clear();
-    for node in first..first + count {
-        for p in graph.parents(node) {
+    let mut batch = Vec::with_capacity(LOCKSTEP_NODES as usize);
+    let end = first + count;
+    let mut node = first;
+    while node < end {
+        let n = LOCKSTEP_NODES.min(end - node);
+        batch.clear();
+        graph.parents_many(node, n, &mut batch);
+        for p in batch.iter().flatten() {
             out.extend_from_slice(&p.to_le_bytes());
         }
+        node += n;
     }
 }
 
