@@ -9,6 +9,7 @@
 //!   layers and the replica encoding;
 //! - [`poseidon`]: Filecoin's Poseidon hash over BLS12-381 `Fr` (neptune 11's
 //!   constants, on arkworks), with [`field`] for `Fr` and its 32-byte encoding;
+//! - [`seal`]: the PreCommit 1 and 2 phases and their journalled outputs;
 //! - [`tree`]: on-disk Merkle trees (SHA-256 and Poseidon) with openings;
 //! - [`challenges`]: PoRep and WindowPoSt challenge derivation;
 //! - [`codec`]: the byte format of phase outputs and proofs.
@@ -29,5 +30,6 @@ pub mod fr32;
 pub mod pieces;
 pub mod poseidon;
 pub mod sdr;
+pub mod seal;
 pub mod sector;
 pub mod tree;

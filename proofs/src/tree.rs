@@ -25,6 +25,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::commp::{Node, hash_nodes};
+use crate::field::{Fr, fr_from_le_bytes, fr_to_le_bytes};
+use crate::poseidon;
 
 /// Why a tree could not be built, opened or read.
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +67,11 @@ pub enum TreeError {
 pub trait TreeHasher: Sync {
     /// Whether this hasher has a function for `arity` children.
     fn supports(&self, arity: usize) -> bool;
+    /// Whether `node` is a value this hasher's nodes can take (Poseidon:
+    /// a canonical field element). Paths with other values do not verify.
+    fn valid_node(&self, _node: &Node) -> bool {
+        true
+    }
     /// The parent of `children` (`children.len()` is a supported arity).
     fn hash(&self, children: &[Node]) -> Node;
 }
@@ -86,6 +93,40 @@ impl TreeHasher for Sha256Hasher {
     }
 }
 
+/// Poseidon nodes (tree_c, tree_r_last): 32-byte little-endian canonical
+/// BLS12-381 scalars, hashed with Filecoin's arity-2, -4, -8 or -16
+/// instance.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PoseidonHasher;
+
+/// What a Poseidon parent of a non-canonical child is: itself non-canonical,
+/// so no root built on it can equal a real one.
+const POISONED: Node = [0xff; 32];
+
+impl TreeHasher for PoseidonHasher {
+    fn supports(&self, arity: usize) -> bool {
+        matches!(arity, 2 | 4 | 8 | 16)
+    }
+
+    fn valid_node(&self, node: &Node) -> bool {
+        fr_from_le_bytes(node).is_ok()
+    }
+
+    fn hash(&self, children: &[Node]) -> Node {
+        let mut frs = [Fr::from(0u64); 16];
+        for (f, c) in frs.iter_mut().zip(children) {
+            match fr_from_le_bytes(c) {
+                Ok(x) => *f = x,
+                Err(_) => return POISONED,
+            }
+        }
+        match poseidon::hash(frs.get(..children.len()).unwrap_or_default()) {
+            Ok(h) => fr_to_le_bytes(h),
+            Err(_) => POISONED,
+        }
+    }
+}
+
 /// Where leaves come from: random access by index.
 pub trait LeafSource: Sync {
     /// Fills `out` with leaves `start..start + out.len()`.
@@ -95,6 +136,13 @@ pub trait LeafSource: Sync {
 /// A file of 32-byte nodes (a replica, a staged sector, a label layer).
 #[derive(Debug)]
 pub struct NodeFile(pub File);
+
+impl NodeFile {
+    /// Reads nodes `start..start + out.len()` of a node file.
+    pub fn read_at(file: &File, start: u64, out: &mut [Node]) -> io::Result<()> {
+        file.read_exact_at(out.as_flattened_mut(), start * 32)
+    }
+}
 
 impl LeafSource for NodeFile {
     fn read_leaves(&self, start: u64, out: &mut [Node]) -> io::Result<()> {
@@ -378,9 +426,16 @@ impl MerklePath {
             return None;
         }
         let mut node = self.leaf;
+        if !hasher.valid_node(&node) {
+            return None;
+        }
         let mut children = Vec::with_capacity(16);
         for (l, &a) in self.levels.iter().zip(arities) {
-            if l.siblings.len() + 1 != a || usize::from(l.index) >= a || !hasher.supports(a) {
+            if l.siblings.len() + 1 != a
+                || usize::from(l.index) >= a
+                || !hasher.supports(a)
+                || !l.siblings.iter().all(|s| hasher.valid_node(s))
+            {
                 return None;
             }
             children.clear();
