@@ -11,6 +11,7 @@
 //!   constants, on arkworks), with [`field`] for `Fr` and its 32-byte encoding;
 //! - [`seal`]: the PreCommit 1 and 2 phases and their journalled outputs;
 //! - [`tree`]: on-disk Merkle trees (SHA-256 and Poseidon) with openings;
+//! - [`porep`]: Commit 1, the vanilla PoRep proof and its verifier;
 //! - [`challenges`]: PoRep and WindowPoSt challenge derivation;
 //! - [`codec`]: the byte format of phase outputs and proofs.
 //!
@@ -28,6 +29,7 @@ pub mod commp;
 pub mod field;
 pub mod fr32;
 pub mod pieces;
+pub mod porep;
 pub mod poseidon;
 pub mod sdr;
 pub mod seal;

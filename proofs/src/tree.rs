@@ -24,6 +24,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::codec::{CodecError, Decoder, Encoder};
 use crate::commp::{Node, hash_nodes};
 use crate::field::{Fr, fr_from_le_bytes, fr_to_le_bytes};
 use crate::poseidon;
@@ -408,6 +409,49 @@ pub struct MerklePath {
 }
 
 impl MerklePath {
+    /// Appends the path's canonical bytes: the leaf, the level count, then
+    /// per level its index, sibling count and siblings.
+    pub fn encode(&self, e: &mut Encoder) {
+        e.node(&self.leaf).u8(self.levels.len() as u8);
+        for l in &self.levels {
+            e.u8(l.index).u8(l.siblings.len() as u8);
+            for s in &l.siblings {
+                e.node(s);
+            }
+        }
+    }
+
+    /// Reads a path written by [`MerklePath::encode`]: at most 64 levels
+    /// of at most 15 siblings (arity 16). Shape is checked by verification.
+    pub fn decode(d: &mut Decoder<'_>) -> Result<Self, CodecError> {
+        let leaf = d.node("path leaf")?;
+        let n = d.u8("path levels")?;
+        if n > 64 {
+            return Err(CodecError::TooLong {
+                what: "path levels",
+                len: u64::from(n),
+                max: 64,
+            });
+        }
+        let mut levels = Vec::with_capacity(usize::from(n));
+        for _ in 0..n {
+            let index = d.u8("path index")?;
+            let k = d.u8("path siblings")?;
+            if k > 15 {
+                return Err(CodecError::TooLong {
+                    what: "path siblings",
+                    len: u64::from(k),
+                    max: 15,
+                });
+            }
+            let siblings = (0..k)
+                .map(|_| d.node("path sibling"))
+                .collect::<Result<_, _>>()?;
+            levels.push(PathLevel { siblings, index });
+        }
+        Ok(Self { leaf, levels })
+    }
+
     /// The leaf index the path's positions spell out.
     pub fn leaf_index(&self) -> u64 {
         let mut idx: u64 = 0;
