@@ -12,6 +12,7 @@
 //! - [`seal`]: the PreCommit 1 and 2 phases and their journalled outputs;
 //! - [`tree`]: on-disk Merkle trees (SHA-256 and Poseidon) with openings;
 //! - [`porep`]: Commit 1, the vanilla PoRep proof and its verifier;
+//! - [`post`]: the vanilla WindowPoSt prover and verifier;
 //! - [`challenges`]: PoRep and WindowPoSt challenge derivation;
 //! - [`codec`]: the byte format of phase outputs and proofs.
 //!
@@ -31,6 +32,7 @@ pub mod fr32;
 pub mod pieces;
 pub mod porep;
 pub mod poseidon;
+pub mod post;
 pub mod sdr;
 pub mod seal;
 pub mod sector;

@@ -1,0 +1,202 @@
+//! Vanilla WindowPoSt on real 2 KiB seals: an honest partition verifies;
+//! a replica missing a challenged leaf is reported faulty by the prover;
+//! wrong randomness, CommR, sector or bytes are refused by the verifier.
+
+use std::fs;
+use std::path::PathBuf;
+
+use cairn_proofs::challenges::PostRandomness;
+use cairn_proofs::commp::commp;
+use cairn_proofs::fr32;
+use cairn_proofs::pieces::PieceInfo;
+use cairn_proofs::post::{
+    self, PostError, PostVerifyError, ProvingSector, PublicSector, WindowPostPartition,
+};
+use cairn_proofs::sdr::{ProverId, SectorId, Ticket};
+use cairn_proofs::seal::{self, Pc1Inputs, Pc2Output};
+use cairn_proofs::sector::{SealProof, WindowPostProof};
+
+const P: SealProof = SealProof::StackedDrg2KiBV1_1;
+const W: WindowPostProof = WindowPostProof::StackedDrgWindow2KiBV1_2;
+
+struct Sector {
+    dir: tempfile::TempDir,
+    id: SectorId,
+    pc2: Pc2Output,
+}
+
+impl Sector {
+    fn seal(parents: &std::path::Path, id: u64) -> Self {
+        let data: Vec<u8> = (0..P.unpadded_sector_size() as usize)
+            .map(|i| (i as u64 * id) as u8)
+            .collect();
+        let c = commp(&data).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let staged = dir.path().join("staged");
+        fs::write(&staged, fr32::pad(&data)).unwrap();
+        let cache = dir.path().join("cache");
+        let pieces = [PieceInfo::new(c.comm_p, c.padded_size).unwrap()];
+        let pc1 = seal::precommit1(&Pc1Inputs {
+            proof: P,
+            parent_cache_dir: parents,
+            staged: &staged,
+            cache_dir: &cache,
+            prover_id: ProverId([1; 32]),
+            sector_id: SectorId(id),
+            ticket: Ticket([2; 32]),
+            pieces: &pieces,
+            threads: 1,
+        })
+        .unwrap();
+        let pc2 = seal::precommit2(&pc1, &staged, &cache, &dir.path().join("sealed"), 1).unwrap();
+        Self {
+            dir,
+            id: SectorId(id),
+            pc2,
+        }
+    }
+
+    fn sealed(&self) -> PathBuf {
+        self.dir.path().join("sealed")
+    }
+
+    fn cache(&self) -> PathBuf {
+        self.dir.path().join("cache")
+    }
+
+    fn proving(&self) -> (PathBuf, PathBuf) {
+        (self.cache(), self.sealed())
+    }
+
+    fn public(&self) -> PublicSector {
+        PublicSector {
+            sector_id: self.id,
+            comm_r: self.pc2.comm_r,
+        }
+    }
+}
+
+fn prove(sectors: &[&Sector], r: &PostRandomness) -> Result<WindowPostPartition, PostError> {
+    let paths: Vec<_> = sectors.iter().map(|s| s.proving()).collect();
+    let proving: Vec<ProvingSector<'_>> = sectors
+        .iter()
+        .zip(&paths)
+        .map(|(s, (cache, sealed))| ProvingSector {
+            sector_id: s.id,
+            comm_c: s.pc2.comm_c,
+            comm_r_last: s.pc2.comm_r_last,
+            cache_dir: cache,
+            sealed,
+        })
+        .collect();
+    post::prove(W, r, &proving)
+}
+
+#[test]
+fn window_post_proves_verifies_and_refuses() {
+    let parents = tempfile::tempdir().unwrap();
+    let (a, b, c) = (
+        Sector::seal(parents.path(), 1),
+        Sector::seal(parents.path(), 2),
+        Sector::seal(parents.path(), 3),
+    );
+    let r = PostRandomness::from_chain([0x44; 32]);
+    let proof = prove(&[&a, &b], &r).unwrap();
+    let public = [a.public(), b.public()];
+    post::verify(W, &r, &public, &proof).unwrap();
+    assert_eq!(
+        WindowPostPartition::from_bytes(&proof.to_bytes()).unwrap(),
+        proof
+    );
+    // One sector alone (the other declared faulty) is a valid partition too.
+    post::verify(W, &r, &public[..1], &prove(&[&a], &r).unwrap()).unwrap();
+
+    // Other randomness, a wrong CommR, sectors swapped, a sector missing.
+    let r2 = PostRandomness::from_chain([0x45; 32]);
+    assert!(matches!(
+        post::verify(W, &r2, &public, &proof),
+        Err(PostVerifyError::Opening { .. })
+    ));
+    let wrong = [
+        a.public(),
+        PublicSector {
+            comm_r: c.pc2.comm_r,
+            ..b.public()
+        },
+    ];
+    assert_eq!(
+        post::verify(W, &r, &wrong, &proof),
+        Err(PostVerifyError::CommR(SectorId(2)))
+    );
+    assert!(matches!(
+        post::verify(W, &r, &[b.public(), a.public()], &proof),
+        Err(PostVerifyError::Shape(_))
+    ));
+    assert!(matches!(
+        post::verify(W, &r, &public[..1], &proof),
+        Err(PostVerifyError::Shape(_))
+    ));
+    // Sector 1's proof claimed for sector 3 (same CommR claimed too).
+    let mut stolen = prove(&[&a], &r).unwrap();
+    stolen.sectors[0].sector_id = SectorId(3);
+    let claim = [PublicSector {
+        sector_id: SectorId(3),
+        comm_r: a.pc2.comm_r,
+    }];
+    assert!(matches!(
+        post::verify(W, &r, &claim, &stolen),
+        Err(PostVerifyError::Opening { .. })
+    ));
+    // Too many sectors for a partition.
+    assert!(matches!(
+        prove(&[&a, &b, &c], &r),
+        Err(PostError::TooManySectors { n: 3, max: 2, .. })
+    ));
+    // Another PoSt type.
+    assert!(
+        post::verify(
+            WindowPostProof::StackedDrgWindow8MiBV1_2,
+            &r,
+            &public,
+            &proof
+        )
+        .is_err()
+    );
+
+    // A replica missing a challenged leaf: the prover names the faulty sector.
+    let bytes = fs::read(b.sealed()).unwrap();
+    fs::write(b.sealed(), &bytes[..1024]).unwrap();
+    match prove(&[&a, &b], &r) {
+        Err(PostError::FaultySector { sector_id, why }) => {
+            assert_eq!(sector_id, SectorId(2));
+            assert!(why.contains("leaf"), "{why}");
+        }
+        other => panic!("expected a faulty sector, got {other:?}"),
+    }
+    // A damaged leaf, likewise.
+    let mut damaged = bytes.clone();
+    damaged[64] ^= 1;
+    fs::write(b.sealed(), &damaged).unwrap();
+    assert!(matches!(
+        prove(&[&b], &r),
+        Err(PostError::FaultySector {
+            sector_id: SectorId(2),
+            ..
+        })
+    ));
+    fs::write(b.sealed(), &bytes).unwrap();
+    prove(&[&b], &r).unwrap();
+
+    // Damaged proof bytes: refused by the decoder or the verifier.
+    let enc = proof.to_bytes();
+    for at in (0..enc.len()).step_by(13) {
+        let mut x = enc.clone();
+        x[at] ^= 0x20;
+        if let Ok(p) = WindowPostPartition::from_bytes(&x) {
+            assert!(
+                post::verify(W, &r, &public, &p).is_err(),
+                "flip at {at} accepted"
+            );
+        }
+    }
+}
