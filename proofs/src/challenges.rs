@@ -176,6 +176,19 @@ mod tests {
     }
 
     #[test]
+    fn porep_challenges_are_in_range_and_per_partition() {
+        for nodes in [2u64, 3, 64, 1 << 30] {
+            let c = porep_challenges(nodes, &[5; 32], &[7; 32], 18, 3).unwrap();
+            assert_eq!(c.len(), 18);
+            assert!(c.iter().all(|&v| v >= 1 && v < nodes), "{nodes}: {c:?}");
+        }
+        assert_ne!(
+            porep_challenges(1 << 30, &[5; 32], &[7; 32], 18, 0).unwrap(),
+            porep_challenges(1 << 30, &[5; 32], &[7; 32], 18, 1).unwrap()
+        );
+    }
+
+    #[test]
     fn porep_never_challenges_node_zero() {
         let c = porep_challenges(2, &[1; 32], &[2; 32], 50, 0).unwrap();
         assert!(c.iter().all(|&n| n == 1));

@@ -10,13 +10,13 @@
 
 use std::path::Path;
 
+use cairn_proofs::challenges::porep_challenges;
 use cairn_proofs::commp::commp;
 use cairn_proofs::fr32;
 use cairn_proofs::sdr::cache::{ParentCacheReader, generate_parent_cache, parent_cache_len};
 use cairn_proofs::sdr::encode::{decode_file, encode_file};
 use cairn_proofs::sdr::{
-    ProverId, ReplicaId, SectorId, Seed, StackedGraph, Ticket, generate_layers, porep_challenges,
-    replica_id,
+    ProverId, ReplicaId, SectorId, Seed, StackedGraph, Ticket, generate_layers, replica_id,
 };
 use cairn_proofs::sector::SealProof;
 use rand_chacha::ChaCha20Rng;
@@ -317,13 +317,17 @@ fn check_case(proof: SealProof, graph: &StackedGraph, cache: &Path, case: &Value
     assert_eq!(seed.0, bytes32(pc, "seed_hex"));
     for partition in pc["partitions"].as_array().unwrap() {
         let k = partition["k"].as_u64().unwrap() as usize;
-        let got = porep_challenges(
-            &ReplicaId(rid.0),
-            &seed,
-            proof.nodes(),
+        let got: Vec<u32> = porep_challenges(
+            u64::from(proof.nodes()),
+            ReplicaId(rid.0).as_bytes(),
+            seed.as_bytes(),
             proof.challenges_per_partition(),
             k,
-        );
+        )
+        .unwrap()
+        .into_iter()
+        .map(|c| c as u32)
+        .collect();
         assert_eq!(
             got,
             u32s(&partition["challenges"]),

@@ -40,7 +40,7 @@ pub use cache::{ParentCacheReader, ParentSource, generate_parent_cache, parent_c
 pub use encode::{decode_node, encode_node};
 pub use graph::{DEGREE, Parents, StackedGraph};
 pub use label::{Label, generate_layers, label_node, layer_file_name};
-pub use seeds::{ProverId, ReplicaId, SectorId, Seed, Ticket, porep_challenges, replica_id};
+pub use seeds::{ProverId, ReplicaId, SectorId, Seed, Ticket, replica_id};
 
 /// Why an SDR step failed.
 #[derive(Debug, thiserror::Error)]

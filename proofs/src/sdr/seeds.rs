@@ -121,42 +121,6 @@ pub fn replica_id(
     ReplicaId(id)
 }
 
-/// The interactive PoRep challenges of partition `k` (storage-proofs-porep
-/// `InteractiveChallenges::derive`): for `j = k * per_partition + i`,
-/// SHA-256(replica_id ‖ seed ‖ j u32 little-endian) read as a 256-bit
-/// little-endian integer, reduced mod `nodes - 1`, plus 1, so node 0 is
-/// never challenged. `nodes` must be at least 2.
-pub fn porep_challenges(
-    replica_id: &ReplicaId,
-    seed: &Seed,
-    nodes: u32,
-    per_partition: usize,
-    k: usize,
-) -> Vec<u32> {
-    let modulus = u64::from(nodes.max(2) - 1);
-    (0..per_partition)
-        .map(|i| {
-            // The reference casts j to u32: keep its wrap-around.
-            let j = (per_partition * k + i) as u32;
-            let digest: [u8; 32] = Sha256::new()
-                .chain_update(replica_id.as_bytes())
-                .chain_update(seed.as_bytes())
-                .chain_update(j.to_le_bytes())
-                .finalize()
-                .into();
-            // Horner over the 64-bit limbs, most significant first.
-            let rem = digest.rchunks_exact(8).fold(0u64, |acc, limb| {
-                let mut b = [0u8; 8];
-                b.copy_from_slice(limb);
-                let v = (u128::from(acc) << 64) | u128::from(u64::from_le_bytes(b));
-                (v % u128::from(modulus)) as u64
-            });
-            // rem < nodes - 1, so rem + 1 < nodes fits a u32.
-            (rem + 1) as u32
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,26 +187,5 @@ mod tests {
         for o in others {
             assert_ne!(o, base);
         }
-    }
-
-    #[test]
-    fn challenges_are_in_range_and_skip_node_zero() {
-        let r = ReplicaId([5; 32]);
-        for nodes in [2u32, 3, 64, 1 << 30] {
-            let c = porep_challenges(&r, &Seed([7; 32]), nodes, 18, 3);
-            assert_eq!(c.len(), 18);
-            assert!(c.iter().all(|&v| v >= 1 && v < nodes), "{nodes}: {c:?}");
-        }
-        // With two nodes, the only challengeable node is 1.
-        assert!(
-            porep_challenges(&r, &Seed([0; 32]), 2, 5, 0)
-                .iter()
-                .all(|&v| v == 1)
-        );
-        // Partitions draw different challenges.
-        assert_ne!(
-            porep_challenges(&r, &Seed([7; 32]), 1 << 30, 18, 0),
-            porep_challenges(&r, &Seed([7; 32]), 1 << 30, 18, 1)
-        );
     }
 }
