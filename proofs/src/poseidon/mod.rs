@@ -156,14 +156,6 @@ pub enum PoseidonError {
         /// The state's length.
         len: usize,
     },
-    /// A batch whose output slice is not as long as its input.
-    #[error("batch of {inputs} preimages with room for {outputs} hashes")]
-    BatchLength {
-        /// Preimages given.
-        inputs: usize,
-        /// Output slots given.
-        outputs: usize,
-    },
 }
 
 /// One arity's constants in both forms.
@@ -294,21 +286,6 @@ pub fn hash_column(column: &[Fr]) -> Result<Fr, PoseidonError> {
         2 | 11 => hash(column),
         height => Err(PoseidonError::UnsupportedColumn { height }),
     }
-}
-
-/// `out[i] = hash8(&inputs[i])` for every `i`.
-pub fn hash8_batch(inputs: &[[Fr; 8]], out: &mut [Fr]) -> Result<(), PoseidonError> {
-    if inputs.len() != out.len() {
-        return Err(PoseidonError::BatchLength {
-            inputs: inputs.len(),
-            outputs: out.len(),
-        });
-    }
-    let instance = instance8();
-    for (o, p) in out.iter_mut().zip(inputs) {
-        *o = instance.hash(p);
-    }
-    Ok(())
 }
 
 #[cfg(test)]
