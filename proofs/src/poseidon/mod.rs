@@ -26,7 +26,7 @@
 //! (neptune's `OptimizedStatic`) moves the round constants past the linear
 //! layers and factors the partial rounds' mixes into sparse matrices: for
 //! arity 8, about 2,000 field multiplications per hash where the reference
-//! needs about 6,000. The tests check the two agree on random inputs, that
+//! needs about 5,700. The tests check the two agree on random inputs, that
 //! the fast form's derived constants equal neptune's, and that both equal
 //! neptune's own outputs.
 //!
