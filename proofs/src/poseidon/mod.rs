@@ -21,7 +21,7 @@
 //!
 //! # Two forms
 //!
-//! [`reference`] is the permutation as defined, one round after another,
+//! [`reference`](mod@reference) is the permutation as defined, one round after another,
 //! each with its own constants and a dense `t x t` mix. The fast form
 //! (neptune's `OptimizedStatic`) moves the round constants past the linear
 //! layers and factors the partial rounds' mixes into sparse matrices: for
