@@ -9,7 +9,7 @@
 use ark_ff::PrimeField;
 use cairn_proofs::field::{Fr, NotCanonical, fr_from_le_bytes, fr_to_le_bytes};
 use cairn_proofs::poseidon::{
-    self, Arity, PoseidonError, constants, hash, hash_column, hash2, hash8, hash8_batch, reference,
+    self, Arity, PoseidonError, constants, hash, hash_column, hash2, hash8, reference,
 };
 use proptest::prelude::*;
 use serde_json::Value;
@@ -37,11 +37,7 @@ fn all_entry_points(preimage: &[Fr]) -> Vec<(&'static str, Fr)> {
         Arity::A2 => out.push(("hash2", hash2(preimage[0], preimage[1]))),
         Arity::A4 => out.push(("hash4", poseidon::hash4(preimage.try_into().unwrap()))),
         Arity::A8 => {
-            let p: [Fr; 8] = preimage.try_into().unwrap();
-            out.push(("hash8", hash8(&p)));
-            let mut batch = [Fr::from(0u64); 3];
-            hash8_batch(&[p, p, p], &mut batch).unwrap();
-            out.extend(batch.map(|h| ("hash8_batch", h)));
+            out.push(("hash8", hash8(preimage.try_into().unwrap())));
         }
         Arity::A11 => {
             out.push(("hash11", poseidon::hash11(preimage.try_into().unwrap())));
@@ -158,14 +154,6 @@ fn unsupported_lengths_are_typed_errors() {
     assert_eq!(
         reference::permute(c, &mut state),
         Err(PoseidonError::WrongWidth { width: 9, len: 3 })
-    );
-    let mut out = [Fr::from(0u64); 1];
-    assert_eq!(
-        hash8_batch(&[[Fr::from(1u64); 8]; 2], &mut out),
-        Err(PoseidonError::BatchLength {
-            inputs: 2,
-            outputs: 1
-        })
     );
 }
 
