@@ -251,10 +251,10 @@ fn bench(args: &BenchArgs, proof: SealProof, threads: usize, work: &std::path::P
             load_before.map_or("?".into(), |l| format!("{l:.2}")),
             load_after.map_or("?".into(), |l| format!("{l:.2}")),
         );
-        println!("{:<22} {:>12} {:>16}", "step", "seconds", "peak RSS MiB");
+        println!("{:<26} {:>10} {:>14}", "step", "seconds", "peak RSS MiB");
         for r in &clock.rows {
             println!(
-                "{:<22} {:>12.3} {:>16}",
+                "{:<26} {:>10.3} {:>14}",
                 r.name,
                 r.seconds,
                 r.peak_rss_kib
@@ -262,7 +262,7 @@ fn bench(args: &BenchArgs, proof: SealProof, threads: usize, work: &std::path::P
             );
         }
         for (k, v) in totals {
-            println!("{:<22} {v:>12.3}", format!("= {k}"));
+            println!("{:<26} {v:>10.3}", format!("= {k}"));
         }
         println!(
             "peak RSS {} MiB; CommR {}",
