@@ -9,12 +9,17 @@
 //!   layers and the replica encoding;
 //! - [`poseidon`]: Filecoin's Poseidon hash over BLS12-381 `Fr` (neptune 11's
 //!   constants, on arkworks), with [`field`] for `Fr` and its 32-byte encoding;
-//! - [`seal`]: the PreCommit 1 and 2 phases and their journalled outputs;
+//! - [`seal`]: the PreCommit 1 and 2 phases (with an observer of their
+//!   steps), their journalled outputs, and CommR's and CommD's CIDs;
 //! - [`tree`]: on-disk Merkle trees (SHA-256 and Poseidon) with openings;
 //! - [`porep`]: Commit 1, the vanilla PoRep proof and its verifier;
 //! - [`post`]: the vanilla WindowPoSt prover and verifier;
 //! - [`challenges`]: PoRep and WindowPoSt challenge derivation;
 //! - [`codec`]: the byte format of phase outputs and proofs.
+//!
+//! The `cairn-proofs` binary (`src/bin/cairn-proofs/`, see the README)
+//! drives these end to end: `seal` journals each phase and resumes after a
+//! crash; `seal-bench` times each step.
 //!
 //! Everything streams or is bounded: memory does not grow with the input,
 //! except SDR's two label layers, as in rust-fil-proofs. This crate depends

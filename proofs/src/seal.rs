@@ -30,6 +30,9 @@ use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
 
+use cid::Cid;
+use multihash::Multihash;
+
 use crate::codec::{CodecError, Decoder, Encoder, Kind};
 use crate::commp::Node;
 use crate::field::{Fr, fr_from_le_bytes, fr_to_le_bytes};
@@ -54,6 +57,11 @@ pub const TREE_D: &str = "tree-d.dat";
 pub const TREE_C: &str = "tree-c.dat";
 /// tree_r_last file name in the cache folder.
 pub const TREE_R_LAST: &str = "tree-r-last.dat";
+
+/// Multicodec `fil-commitment-sealed`, the codec of CommR CIDs.
+pub const FIL_COMMITMENT_SEALED: u64 = 0xf102;
+/// Multihash `poseidon-bls12_381-a2-fc1`, the hash of CommR CIDs.
+pub const POSEIDON_BLS12_381_A2_FC1: u64 = 0xb401;
 
 /// Format version of [`Pc1Output`].
 pub const PC1_VERSION: u16 = 1;
@@ -172,6 +180,63 @@ pub fn comm_r(comm_c: &Node, comm_r_last: &Node) -> Option<Node> {
     let c = fr_from_le_bytes(comm_c).ok()?;
     let r = fr_from_le_bytes(comm_r_last).ok()?;
     Some(fr_to_le_bytes(poseidon::hash2(c, r)))
+}
+
+/// CommR as a CID (`bagboea4b5abc…`), as Lotus prints it: CIDv1,
+/// fil-commitment-sealed, with a poseidon-bls12_381-a2-fc1 multihash.
+pub fn comm_r_cid(comm_r: &Node) -> Cid {
+    // A 32-byte digest always fits a 64-byte multihash.
+    let mh = Multihash::<64>::wrap(POSEIDON_BLS12_381_A2_FC1, comm_r).unwrap_or_default();
+    Cid::new_v1(FIL_COMMITMENT_SEALED, mh)
+}
+
+/// CommD as a CID (`baga6ea4sea…`): the same form as a v1 piece CID,
+/// fil-commitment-unsealed with a sha2-256-trunc254-padded multihash.
+pub fn comm_d_cid(comm_d: &Node) -> Cid {
+    let mh =
+        Multihash::<64>::wrap(crate::commp::SHA2_256_TRUNC254_PADDED, comm_d).unwrap_or_default();
+    Cid::new_v1(crate::commp::FIL_COMMITMENT_UNSEALED, mh)
+}
+
+/// A step of PreCommit 1 or 2, reported to an observer when it ends (see
+/// [`precommit1_observed`]), for progress reports and benchmarks: the
+/// library keeps no clock, the caller times the gaps between steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Step {
+    /// PC1: tree_d over the staged sector, CommD checked against the pieces.
+    TreeD,
+    /// PC1: the parent cache found (or generated and its digest checked).
+    ParentCache,
+    /// PC1: every label layer written.
+    Labels,
+    /// PC1: the SHA-256 of every layer file, for the output.
+    LayerDigests,
+    /// PC2: the cache folder checked against the PreCommit 1 output.
+    CheckCache,
+    /// PC2: tree_c over the columns, CommC.
+    TreeC,
+    /// PC2: the replica written (staged data plus the last layer).
+    Encode,
+    /// PC2: tree_r_last over the replica, CommRLast and CommR.
+    TreeRLast,
+}
+
+impl Step {
+    /// A short name: `tree_d`, `parent_cache`, `labels`, `layer_digests`,
+    /// `check_cache`, `tree_c`, `encode`, `tree_r_last`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Step::TreeD => "tree_d",
+            Step::ParentCache => "parent_cache",
+            Step::Labels => "labels",
+            Step::LayerDigests => "layer_digests",
+            Step::CheckCache => "check_cache",
+            Step::TreeC => "tree_c",
+            Step::Encode => "encode",
+            Step::TreeRLast => "tree_r_last",
+        }
+    }
 }
 
 /// The label layers of a sector as tree_c's leaves: node `i`'s leaf is the
@@ -473,6 +538,16 @@ pub struct Pc1Inputs<'a> {
 /// PreCommit 1: tree_d and CommD over the staged sector, the replica id,
 /// and every label layer into the cache folder.
 pub fn precommit1(inp: &Pc1Inputs<'_>) -> Result<Pc1Output, SealError> {
+    precommit1_observed(inp, &mut |_| {})
+}
+
+/// [`precommit1`], calling `step_done` as each of its steps ends
+/// ([`Step::TreeD`], [`Step::ParentCache`], [`Step::Labels`],
+/// [`Step::LayerDigests`], in that order).
+pub fn precommit1_observed(
+    inp: &Pc1Inputs<'_>,
+    step_done: &mut dyn FnMut(Step),
+) -> Result<Pc1Output, SealError> {
     let proof = inp.proof;
     let actual = fs::metadata(inp.staged).map_err(io_err(inp.staged))?.len();
     if actual != proof.sector_size() {
@@ -502,6 +577,7 @@ pub fn precommit1(inp: &Pc1Inputs<'_>) -> Result<Pc1Output, SealError> {
             });
         }
     }
+    step_done(Step::TreeD);
     let replica_id = sdr::replica_id(
         &inp.prover_id,
         inp.sector_id,
@@ -510,6 +586,7 @@ pub fn precommit1(inp: &Pc1Inputs<'_>) -> Result<Pc1Output, SealError> {
         &proof.porep_id(),
     );
     let cache = sdr::cache::ensure_parent_cache(proof, inp.parent_cache_dir, inp.threads, false)?;
+    step_done(Step::ParentCache);
     let graph = StackedGraph::for_proof(proof);
     let mut parents = ParentCacheReader::open(&cache, graph.nodes())?;
     let files = sdr::generate_layers(
@@ -519,10 +596,12 @@ pub fn precommit1(inp: &Pc1Inputs<'_>) -> Result<Pc1Output, SealError> {
         proof.layers(),
         inp.cache_dir,
     )?;
+    step_done(Step::Labels);
     let layer_digests = files
         .iter()
         .map(|p| sdr::cache::sha256_file(p))
         .collect::<Result<_, _>>()?;
+    step_done(Step::LayerDigests);
     Ok(Pc1Output {
         proof,
         prover_id: inp.prover_id,
@@ -636,6 +715,20 @@ pub fn precommit2(
     sealed: &Path,
     threads: usize,
 ) -> Result<Pc2Output, SealError> {
+    precommit2_observed(pc1, staged, cache_dir, sealed, threads, &mut |_| {})
+}
+
+/// [`precommit2`], calling `step_done` as each of its steps ends
+/// ([`Step::CheckCache`], [`Step::TreeC`], [`Step::Encode`],
+/// [`Step::TreeRLast`], in that order).
+pub fn precommit2_observed(
+    pc1: &Pc1Output,
+    staged: &Path,
+    cache_dir: &Path,
+    sealed: &Path,
+    threads: usize,
+    step_done: &mut dyn FnMut(Step),
+) -> Result<Pc2Output, SealError> {
     let proof = pc1.proof;
     let actual = fs::metadata(staged).map_err(io_err(staged))?.len();
     if actual != proof.sector_size() {
@@ -647,6 +740,7 @@ pub fn precommit2(
         });
     }
     pc1.check_cache(cache_dir)?;
+    step_done(Step::CheckCache);
     let columns = Columns::open(cache_dir, proof.layers())?;
     let comm_c = build_tree(
         &tree_c_shape(proof)?,
@@ -656,11 +750,13 @@ pub fn precommit2(
         TREE_C,
         threads,
     )?;
+    step_done(Step::TreeC);
 
     let key = cache_dir.join(layer_file_name(proof.layers()));
     let tmp = sealed.with_extension("tmp");
     sdr::encode::encode_file(staged, &key, &tmp)?;
     fs::rename(&tmp, sealed).map_err(io_err(sealed))?;
+    step_done(Step::Encode);
     let replica = NodeFile(File::open(sealed).map_err(io_err(sealed))?);
     let comm_r_last = build_tree(
         &tree_r_last_shape(proof)?,
@@ -673,6 +769,7 @@ pub fn precommit2(
     let comm_r = comm_r(&comm_c, &comm_r_last).ok_or_else(|| {
         SealError::OutputMismatch("CommC or CommRLast is not a field element".into())
     })?;
+    step_done(Step::TreeRLast);
     Ok(Pc2Output {
         proof,
         sector_id: pc1.sector_id,
