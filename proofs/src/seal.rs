@@ -492,7 +492,20 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SealError> {
     File::open(&tmp)
         .and_then(|f| f.sync_all())
         .map_err(io_err(&tmp))?;
-    fs::rename(&tmp, path).map_err(io_err(path))
+    rename_durably(&tmp, path)
+}
+
+/// Renames `from` to `to` and fsyncs `to`'s folder, so the new name
+/// survives a power loss, not only a killed process.
+fn rename_durably(from: &Path, to: &Path) -> Result<(), SealError> {
+    fs::rename(from, to).map_err(io_err(to))?;
+    let dir = match to.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_err(dir))
 }
 
 /// Builds a tree into `dir/name` via a temporary file.
@@ -507,7 +520,7 @@ fn build_tree(
     let path = dir.join(name);
     let tmp = dir.join(format!("{name}.tmp"));
     let root = tree::build(shape, hasher, src, &tmp, threads)?;
-    fs::rename(&tmp, &path).map_err(io_err(&path))?;
+    rename_durably(&tmp, &path)?;
     Ok(root)
 }
 
@@ -755,7 +768,7 @@ pub fn precommit2_observed(
     let key = cache_dir.join(layer_file_name(proof.layers()));
     let tmp = sealed.with_extension("tmp");
     sdr::encode::encode_file(staged, &key, &tmp)?;
-    fs::rename(&tmp, sealed).map_err(io_err(sealed))?;
+    rename_durably(&tmp, sealed)?;
     step_done(Step::Encode);
     let replica = NodeFile(File::open(sealed).map_err(io_err(sealed))?);
     let comm_r_last = build_tree(
