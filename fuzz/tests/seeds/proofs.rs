@@ -12,13 +12,13 @@
 use std::path::{Path, PathBuf};
 
 use cairn_fuzz::proofs_fixture::{POST_PROOF, POST_RANDOMNESS};
-use cairn_proofs::challenges::PostRandomness;
+use cairn_proofs::challenges::{PostRandomness, porep_challenges};
 use cairn_proofs::commp::{
     FIL_COMMITMENT_UNSEALED, FR32_SHA256_TRUNC254_PADBINTREE, RAW, SHA2_256_TRUNC254_PADDED, commp,
 };
 use cairn_proofs::fr32;
 use cairn_proofs::pieces::PieceInfo;
-use cairn_proofs::porep::{self, Commit1Output, PartitionProof};
+use cairn_proofs::porep::{self, Commit1Output, PartitionProof, PorepPublic};
 use cairn_proofs::post::{self, ProvingSector, WindowPostPartition};
 use cairn_proofs::sdr::{ProverId, SectorId, Ticket};
 use cairn_proofs::seal::{self, Pc1Inputs, Pc1Output, Pc2Output};
@@ -120,6 +120,19 @@ const KIND_AT: usize = 4;
 const VERSION_AT: usize = 5;
 const BODY_AT: usize = 7;
 
+/// The nodes a PoRep's public inputs challenge (one partition).
+fn challenges(public: &PorepPublic) -> Vec<u64> {
+    let p = public.proof;
+    porep_challenges(
+        u64::from(p.nodes()),
+        public.replica_id().as_bytes(),
+        &public.seed,
+        p.challenges_per_partition(),
+        0,
+    )
+    .unwrap_or_else(|e| panic!("challenges: {e}"))
+}
+
 fn phase_output_seeds(a: &Sector, commit1: &Commit1Output) {
     let t = "proofs_phase_outputs";
     let pc1 = a.pc1.to_bytes();
@@ -143,6 +156,21 @@ fn phase_output_seeds(a: &Sector, commit1: &Commit1Output) {
     let mut other = commit1.clone();
     other.public.sector_id = SectorId(9);
     write(t, "body-commit1-other-sector-claimed.bin", body(&other.to_bytes()));
+    // Another sector number whose challenges happen to be the fixture's:
+    // every opening holds, and only the labels (which hash the replica id)
+    // give it away.
+    let want = challenges(&commit1.public);
+    let n = (2..1_000_000u64)
+        .find(|&n| challenges(&PorepPublic { sector_id: SectorId(n), ..commit1.public }) == want)
+        .unwrap_or_else(|| panic!("no sector number with the fixture's challenges"));
+    let mut same = commit1.clone();
+    same.public.sector_id = SectorId(n);
+    write(t, "body-commit1-other-sector-same-challenges.bin", body(&same.to_bytes()));
+    let mut flipped = commit1.clone();
+    if let Some(c) = flipped.partitions.first_mut().and_then(|p| p.challenges.first_mut()) {
+        c.replica_path.leaf[0] ^= 1;
+    }
+    write(t, "body-commit1-replica-leaf-flipped.bin", body(&flipped.to_bytes()));
 
     // Refusals.
     write(t, "bad-empty.bin", b"");
@@ -159,7 +187,7 @@ fn phase_output_seeds(a: &Sector, commit1: &Commit1Output) {
     // its CommP.
     let pieces_at = BODY_AT + 8 + 32 + 8 + 32 + 32 + 32;
     write(t, "bad-body-pc1-piece-size-100.bin", &set(body(&pc1), pieces_at + 4 + 32, &100u64.to_le_bytes()));
-    write(t, "bad-body-pc1-17-pieces.bin", &body(&Pc1Output { pieces: vec![tiny; 17], ..a.pc1.clone() }.to_bytes()));
+    write(t, "bad-body-pc1-17-pieces.bin", body(&Pc1Output { pieces: vec![tiny; 17], ..a.pc1.clone() }.to_bytes()));
     write(t, "bad-body-pc1-trailing-byte.bin", &[body(&pc1), &[0]].concat());
     let wrong_comm_r = Pc2Output { comm_r: a.pc2.comm_c, ..a.pc2.clone() };
     write(t, "bad-body-pc2-comm-r-not-poseidon.bin", body(&wrong_comm_r.to_bytes()));
@@ -198,6 +226,45 @@ fn porep_seeds(a: &Sector, b: &Sector, commit1: &Commit1Output) {
     forged.challenges.pop();
     write(t, "one-challenge-missing.bin", &forged.to_bytes());
     write(t, "partition-1.bin", &set(&bytes, PARTITION_K_AT, &[1, 0, 0, 0]));
+    // One change each that a check of the verifier catches.
+    let forge = |name: &str, change: &dyn Fn(&mut PartitionProof)| {
+        let mut forged = honest.clone();
+        change(&mut forged);
+        write(t, name, &forged.to_bytes());
+    };
+    forge("comm-c-flipped.bin", &|p| p.comm_c[0] ^= 1);
+    forge("data-leaf-flipped.bin", &|p| {
+        if let Some(c) = p.challenges.first_mut() {
+            c.data_path.leaf[0] ^= 1;
+        }
+    });
+    forge("replica-leaf-flipped.bin", &|p| {
+        if let Some(c) = p.challenges.first_mut() {
+            c.replica_path.leaf[0] ^= 1;
+        }
+    });
+    forge("column-5-sibling-flipped.bin", &|p| {
+        let col = p.challenges.first_mut().and_then(|c| c.columns.get_mut(5));
+        if let Some(s) = col.and_then(|c| c.path.levels.first_mut()).and_then(|l| l.siblings.first_mut()) {
+            s[0] ^= 1;
+        }
+    });
+    forge("column-2-label-not-in-field.bin", &|p| {
+        if let Some(l) = p.challenges.first_mut().and_then(|c| c.columns.get_mut(2)).and_then(|c| c.labels.first_mut())
+        {
+            *l = [0xff; 32];
+        }
+    });
+    forge("fourteen-columns.bin", &|p| {
+        if let Some(c) = p.challenges.get_mut(1) {
+            c.columns.pop();
+        }
+    });
+    forge("column-with-one-label.bin", &|p| {
+        if let Some(c) = p.challenges.first_mut().and_then(|c| c.columns.first_mut()) {
+            c.labels.pop();
+        }
+    });
 
     // Refusals.
     write(t, "bad-empty.bin", b"");
@@ -233,6 +300,32 @@ fn post_seeds(a: &Sector, b: &Sector, honest: &WindowPostPartition) {
         s.paths.pop();
     }
     write(t, "nine-openings.bin", &one_path_short.to_bytes());
+    let forge = |name: &str, change: &dyn Fn(&mut WindowPostPartition)| {
+        let mut forged = honest.clone();
+        change(&mut forged);
+        write(t, name, &forged.to_bytes());
+    };
+    forge("second-sector-comm-c-flipped.bin", &|p| {
+        if let Some(s) = p.sectors.get_mut(1) {
+            s.comm_c[0] ^= 1;
+        }
+    });
+    forge("opening-3-sibling-flipped.bin", &|p| {
+        let path = p.sectors.first_mut().and_then(|s| s.paths.get_mut(3));
+        if let Some(s) = path.and_then(|p| p.levels.get_mut(1)).and_then(|l| l.siblings.first_mut()) {
+            s[0] ^= 1;
+        }
+    });
+    forge("opening-0-leaf-not-in-field.bin", &|p| {
+        if let Some(path) = p.sectors.first_mut().and_then(|s| s.paths.first_mut()) {
+            path.leaf = [0xff; 32];
+        }
+    });
+    forge("first-sector-renumbered.bin", &|p| {
+        if let Some(s) = p.sectors.first_mut() {
+            s.sector_id = SectorId(2);
+        }
+    });
 
     // Refusals. Header, post proof id (8), sector count (4), then per sector
     // its id (8), CommC, CommRLast and the opening count.
