@@ -1,7 +1,8 @@
 //! Filecoin's proof machinery, byte-identical to rust-fil-proofs 19.x.
 //!
 //! - [`fr32`]: padding (127 unpadded bytes to 128 padded bytes);
-//! - [`commp`]: the piece commitment with its v1 and v2 (FRC-0069) piece CIDs;
+//! - [`commp`]: the piece commitment with its v1 and v2 (FRC-0069) piece
+//!   CIDs, made and parsed;
 //! - [`pieces`]: piece alignment in a sector, staging, and CommD;
 //! - [`sector`]: the registered seal and window PoSt proofs and what each
 //!   sector size means (nodes, layers, partitions, challenges, tree shapes);
