@@ -23,8 +23,8 @@
 //! normalized with (signed) carries. For an accumulated `U >= 0` it returns
 //! `V = (U + M·p) / R ≡ U/R (mod p)` with `0 <= M < R`, so
 //! `U/R <= V < U/R + p`. Adding a value `k` to limbs `5..10` before
-//! reducing adds `k` to the result: that is how round constants (and a
-//! partial round's `x_i` in `x_i + c·x0`) are added, without a separate
+//! reducing adds `k` to the result: that is how round constants (and the
+//! partial rounds' `x_i` in `x_i + Σ c·y`) are added, without a separate
 //! carry pass.
 //!
 //! # Bounds
@@ -43,19 +43,21 @@
 //!   (`k < p` the round constant; without one, `< 1.1p`);
 //! - dense mix of `T <= 17` elements `< 2.1p` by constants `< p`:
 //!   `V < 17·2.1/ρ + 1 < 2.02p`;
-//! - partial round: `y = x0^5 + k < 2.1p`; the first-row dot product
-//!   `V < (2.1 + 16·3.3)/ρ + 1 < 2.56p`; each `x_i + c_i·y` first subtracts
-//!   `2p` from `x_i` when its top limb shows `x_i >= 2p` (the test is exact
-//!   up to `2^208`: `x_i - 2p·s` is in `[0, 2p + 2^208)`), then
-//!   `V < 2.0001p + 2.1/ρ + 1 < 3.07p`;
+//! - partial rounds, in blocks of up to 4 ([`partial_block`]): each
+//!   `y_s = x0^5 + k < 2.1p`; a round's new `x0` sums at most 4 products
+//!   with `y`s and 16 with `x_i < 3.3p`: `V < (4·2.1 + 16·3.3)/ρ + 1 <
+//!   2.74p`; at the end of the block each `x_i` first loses `2p` when its
+//!   top limb shows `x_i >= 2p` (exact up to `2^208`: `x_i - 2p·s` is in
+//!   `[0, 2p + 2^208)`), then gains at most 4 products `c·y_s`:
+//!   `V < 2.0001p + 4·2.1/ρ + 1 < 3.24p`;
 //! - output: `V = y·C'/R` with `C' <= p`, `y < 3.3p`: `V < 1.1p`, and one
 //!   conditional subtraction makes it canonical.
 //!
 //! Accumulator limbs: a product adds at most 9 terms `< 2^52` to any limb
-//! (5 `lo` and 4 `hi` or the reverse), a dot product of up to 17 terms at
-//! most `153·2^52`, the reduction `9·2^52` plus a carry below `2^12`, the
-//! added values less than `2^53` in magnitude: every limb stays within
-//! `(-2^54, 2^60)`, so 64-bit lanes neither wrap nor, read as signed in the
+//! (5 `lo` and 4 `hi` or the reverse), a sum of up to 20 products (a
+//! partial round's `x0`) at most `180·2^52`, the reduction `9·2^52` plus a
+//! carry below `2^12`, the added values less than `2^53` in magnitude:
+//! every limb stays within `(-2^54, 2^60)`, so 64-bit lanes neither wrap nor, read as signed in the
 //! final carries, change sign.
 //!
 //! # Safety
@@ -196,12 +198,23 @@ impl Mont {
     }
 }
 
-/// One partial round's constants.
+/// Partial rounds are run `BLOCK` at a time (see [`partial_block`]).
+const BLOCK: usize = 4;
+
+/// The constants of up to [`BLOCK`] consecutive partial rounds. Round `s`
+/// of the block is `y_s = x0^5 + keys[s]`, `x0 <- rows[s] · x` (with `y_s`
+/// for `x0`), `x_i <- x_i + cols[s][i]·y_s` for `i >= 1`.
 #[derive(Debug)]
-struct PartialX8<const T: usize> {
-    key: C,
-    first_row: [C; T],
-    first_col: [C; T],
+struct PartialBlock<const T: usize> {
+    /// Rounds in the block, `1..=BLOCK`.
+    len: usize,
+    keys: [C; BLOCK],
+    rows: [[C; T]; BLOCK],
+    /// `cross[s][s'] = Σ_{i>=1} rows[s][i]·cols[s'][i]` for `s' < s`: what
+    /// round `s'`'s column update adds to round `s`'s new `x0`, per `y_s'`.
+    cross: [[C; BLOCK]; BLOCK],
+    /// Element 0 unused.
+    cols: [[C; T]; BLOCK],
 }
 
 /// The fast form's constants for width `T`, converted once per arity.
@@ -213,7 +226,7 @@ pub(crate) struct X8<const T: usize> {
     first_half: Vec<[C; T]>,
     to_partial: [C; T],
     pre_sparse: Box<[[C; T]; T]>,
-    partial: Vec<PartialX8<T>>,
+    partial: Vec<PartialBlock<T>>,
     second_half: Vec<[C; T]>,
     mds: Box<[[C; T]; T]>,
     /// Row 1 of the MDS matrix: the last mix is only needed for the output.
@@ -233,11 +246,27 @@ impl<const T: usize> X8<T> {
             pre_sparse: m.matrix(&fast.pre_sparse),
             partial: fast
                 .partial
-                .iter()
-                .map(|r| PartialX8 {
-                    key: m.one(r.key),
-                    first_row: m.row(&r.first_row),
-                    first_col: m.row(&r.first_col),
+                .chunks(BLOCK)
+                .map(|rounds| {
+                    let mut b = PartialBlock {
+                        len: rounds.len(),
+                        keys: [[0; 5]; BLOCK],
+                        rows: [[[0; 5]; T]; BLOCK],
+                        cross: [[[0; 5]; BLOCK]; BLOCK],
+                        cols: [[[0; 5]; T]; BLOCK],
+                    };
+                    for (s, r) in rounds.iter().enumerate() {
+                        b.keys[s] = m.one(r.key);
+                        b.rows[s] = m.row(&r.first_row);
+                        b.cols[s] = m.row(&r.first_col);
+                        for (earlier, e) in rounds.iter().take(s).enumerate() {
+                            let g: Fr = (r.first_row.iter().zip(&e.first_col).skip(1))
+                                .map(|(a, c)| *a * c)
+                                .sum();
+                            b.cross[s][earlier] = m.one(g);
+                        }
+                    }
+                    b
                 })
                 .collect(),
             second_half: fast.second_half.iter().map(|k| m.row(k)).collect(),
@@ -256,7 +285,7 @@ impl<const T: usize> X8<T> {
         preimage: &[[[u64; 4]; LANES]],
         form: Form,
     ) -> Option<[[u64; 4]; LANES]> {
-        if preimage.len() + 1 != T || T > MAX_WIDTH || !available() {
+        if preimage.len() + 1 != T || !(2..=MAX_WIDTH).contains(&T) || !available() {
             return None;
         }
         // SAFETY: `hash_x8` needs AVX-512F and AVX-512 IFMA, checked just
@@ -423,30 +452,46 @@ fn mix<const T: usize>(x: &mut [Fe; T], rows: &[[C; T]; T]) {
     *x = out;
 }
 
-/// One partial round: `x0 <- x0^5 + key`, then the sparse mix.
+/// Up to [`BLOCK`] partial rounds. The column updates are not applied
+/// round by round: after `s` rounds `x_i` is `x_i + Σ_{s'<s} cols[s'][i]·y_s'`,
+/// so round `s`'s new `x0` is
+/// `rows[s][0]·y_s + Σ_i rows[s][i]·x_i + Σ_{s'<s} cross[s][s']·y_s'` with
+/// the block's initial `x_i`, one reduction; the `x_i` are brought up to
+/// date once, at the end of the block, one reduction each (instead of one
+/// per round).
 #[inline]
 #[target_feature(enable = "avx512f,avx512ifma")]
-fn partial_round<const T: usize>(x: &mut [Fe; T], r: &PartialX8<T>) {
-    let Some(x0) = x.first_mut() else {
+fn partial_block<const T: usize>(x: &mut [Fe; T], b: &PartialBlock<T>) {
+    let Some((x0, rest)) = x.split_first_mut() else {
         return;
     };
-    let y = pow5(x0, Some(&r.key));
-    *x0 = y;
-    let new0 = dot(&r.first_row, x);
+    let len = b.len.min(BLOCK);
+    let mut y = [*x0; BLOCK];
+    for s in 0..len {
+        y[s] = pow5(x0, Some(&b.keys[s]));
+        let mut t = wide();
+        for (c, xi) in b.rows[s].iter().skip(1).zip(rest.iter()) {
+            mac_c(&mut t, c, xi);
+        }
+        for (c, earlier) in b.cross[s].iter().zip(&y).take(s) {
+            mac_c(&mut t, c, earlier);
+        }
+        mac_c(&mut t, &b.rows[s][0], &y[s]);
+        *x0 = reduce(t);
+    }
     let (two_p, top) = (splat5(&TWO_P), splat(TWO_P_TOP));
-    for (xi, c) in x.iter_mut().zip(&r.first_col).skip(1) {
-        // x_i - 2p if x_i >= 2p (by its top limb): keeps x_i below 3.07p.
+    for (i, xi) in rest.iter_mut().enumerate() {
+        // x_i - 2p if x_i >= 2p (by its top limb): keeps x_i below 3.3p.
         let big = _mm512_cmpge_epu64_mask(xi.0[4], top);
         let mut t = wide();
-        mac_c(&mut t, c, &y);
+        for (col, ys) in b.cols.iter().zip(&y).take(len) {
+            mac_c(&mut t, &col[i + 1], ys);
+        }
         for j in 0..5 {
             let lowered = _mm512_mask_sub_epi64(xi.0[j], big, xi.0[j], two_p.0[j]);
             t[5 + j] = _mm512_add_epi64(t[5 + j], lowered);
         }
         *xi = reduce(t);
-    }
-    if let Some(x0) = x.first_mut() {
-        *x0 = new0;
     }
 }
 
@@ -516,8 +561,8 @@ fn permute<const T: usize>(c: &X8<T>, x: &mut [Fe; T]) -> Fe {
     }
     sbox_all(x, Some(&c.to_partial));
     mix(x, &c.pre_sparse);
-    for round in &c.partial {
-        partial_round(x, round);
+    for block in &c.partial {
+        partial_block(x, block);
     }
     for keys in &c.second_half {
         sbox_all(x, Some(keys));
