@@ -283,17 +283,25 @@ pub fn hash_column(labels: &[Node]) -> io::Result<Node> {
 }
 
 impl LeafSource for Columns {
+    /// Hashes the columns in batches ([`poseidon::hash_column_many`]'s
+    /// path: eight at a time with AVX-512 IFMA where the CPU has it).
     fn read_leaves(&self, start: u64, out: &mut [Node]) -> io::Result<()> {
         let n = out.len();
+        if n == 0 {
+            return Ok(());
+        }
+        // Layer after layer: the layout the batch hash takes.
         let mut rows = vec![[0u8; 32]; n * self.layers.len()];
-        for (f, row) in self.layers.iter().zip(rows.chunks_exact_mut(n.max(1))) {
+        for (f, row) in self.layers.iter().zip(rows.chunks_exact_mut(n)) {
             NodeFile::read_at(f, start, row)?;
         }
-        let mut col = Vec::with_capacity(self.layers.len());
-        for (i, o) in out.iter_mut().enumerate() {
-            col.clear();
-            col.extend(rows.iter().skip(i).step_by(n.max(1)).copied());
-            *o = hash_column(&col)?;
+        let invalid = |e| io::Error::new(io::ErrorKind::InvalidData, e);
+        let poisoned = poseidon::hash_column_le_many(&rows, out, [0xff; 32]).map_err(invalid)?;
+        if poisoned > 0 {
+            // Name a label that is not a field element, as `hash_column`.
+            if let Some(Err(e)) = rows.iter().map(fr_from_le_bytes).find(Result::is_err) {
+                return Err(io::Error::new(io::ErrorKind::InvalidData, e));
+            }
         }
         Ok(())
     }
