@@ -11,7 +11,14 @@
 //! - [`car_reader`]: CAR v1/v2 streaming reader of `cairn-dag`;
 //! - [`dag_pb`]: dag-pb node decoding and the UnixFS `Data` message;
 //! - [`cid_parse`]: CIDs from binary and from text;
-//! - [`s3_request`]: whole HTTP requests through the gateway's S3 service.
+//! - [`s3_request`]: whole HTTP requests through the gateway's S3 service;
+//! - [`proofs_phase_outputs`]: `cairn-proofs`' journalled PreCommit 1/2 and
+//!   Commit 1 outputs;
+//! - [`porep_proof`]: a vanilla PoRep partition proof, decoded and verified;
+//! - [`post_proof`]: a vanilla WindowPoSt partition proof, likewise;
+//! - [`piece_cid`]: v1 and v2 piece CIDs, from text and from binary CIDs.
+//!
+//! The proof targets' known-honest proofs live in [`proofs_fixture`].
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 #![deny(missing_docs)]
@@ -19,11 +26,20 @@
 mod car;
 mod cid_text;
 mod pb;
+mod phase_outputs;
+mod piece_cid;
+mod porep;
+mod post;
+pub mod proofs_fixture;
 mod s3;
 
 pub use car::car_reader;
 pub use cid_text::cid_parse;
 pub use pb::dag_pb;
+pub use phase_outputs::proofs_phase_outputs;
+pub use piece_cid::piece_cid;
+pub use porep::porep_proof;
+pub use post::post_proof;
 pub use s3::s3_request;
 /// The `s3_request` fixture's object bytes and part 1 (for the seed generator).
 pub use s3::{PART_ONE, fixture_object};
@@ -32,5 +48,13 @@ pub use s3::{PART_ONE, fixture_object};
 pub type Target = fn(&[u8]);
 
 /// Every target, by name, for the replay test and tools.
-pub const TARGETS: [(&str, Target); 4] =
-    [("car_reader", car_reader), ("dag_pb", dag_pb), ("cid_parse", cid_parse), ("s3_request", s3_request)];
+pub const TARGETS: [(&str, Target); 8] = [
+    ("car_reader", car_reader),
+    ("dag_pb", dag_pb),
+    ("cid_parse", cid_parse),
+    ("s3_request", s3_request),
+    ("proofs_phase_outputs", proofs_phase_outputs),
+    ("porep_proof", porep_proof),
+    ("post_proof", post_proof),
+    ("piece_cid", piece_cid),
+];

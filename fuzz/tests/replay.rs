@@ -58,10 +58,70 @@ fn s3_request() {
 }
 
 #[test]
+fn proofs_phase_outputs() {
+    replay("proofs_phase_outputs", cairn_fuzz::proofs_phase_outputs);
+}
+
+#[test]
+fn porep_proof() {
+    replay("porep_proof", cairn_fuzz::porep_proof);
+}
+
+#[test]
+fn post_proof() {
+    replay("post_proof", cairn_fuzz::post_proof);
+}
+
+#[test]
+fn piece_cid() {
+    replay("piece_cid", cairn_fuzz::piece_cid);
+}
+
+/// The proof targets accept only the fixtures' proofs; that oracle is empty
+/// unless the fixtures verify, so check that they do, and that a proof
+/// from another seed or another randomness does not.
+#[test]
+fn proof_fixtures_verify() {
+    use cairn_fuzz::proofs_fixture::{self, POST_PROOF};
+    use cairn_proofs::challenges::PostRandomness;
+    use cairn_proofs::{porep, post};
+
+    let fx = proofs_fixture::porep();
+    porep::verify(&fx.public, &fx.commit1.partitions).unwrap_or_else(|e| panic!("PoRep fixture: {e}"));
+    let mut other_seed = fx.public;
+    other_seed.seed[0] ^= 1;
+    assert!(porep::verify(&other_seed, &fx.commit1.partitions).is_err(), "PoRep fixture verifies for another seed");
+
+    let fx = proofs_fixture::post();
+    assert_eq!(fx.public.len(), POST_PROOF.sector_count(), "WindowPoSt fixture: one full partition");
+    post::verify(POST_PROOF, &fx.randomness, &fx.public, &fx.proof)
+        .unwrap_or_else(|e| panic!("WindowPoSt fixture: {e}"));
+    let mut other = proofs_fixture::POST_RANDOMNESS;
+    other[0] ^= 1;
+    let other = PostRandomness::from_chain(other);
+    assert!(
+        post::verify(POST_PROOF, &other, &fx.public, &fx.proof).is_err(),
+        "WindowPoSt fixture verifies for other randomness"
+    );
+}
+
+#[test]
 fn every_target_is_replayed() {
     // A new target must get a corpus and a test above.
     let names: Vec<&str> = cairn_fuzz::TARGETS.iter().map(|(name, _)| *name).collect();
-    assert_eq!(names, ["car_reader", "dag_pb", "cid_parse", "s3_request"]);
+    assert_eq!(
+        names,
+        [
+            "car_reader",
+            "dag_pb",
+            "cid_parse",
+            "s3_request",
+            "proofs_phase_outputs",
+            "porep_proof",
+            "post_proof",
+            "piece_cid"
+        ]
+    );
     for name in names {
         assert!(corpus_dir(name).is_dir(), "no corpus directory for {name}");
     }

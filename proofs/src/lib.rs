@@ -1,7 +1,8 @@
 //! Filecoin's proof machinery, byte-identical to rust-fil-proofs 19.x.
 //!
 //! - [`fr32`]: padding (127 unpadded bytes to 128 padded bytes);
-//! - [`commp`]: the piece commitment with its v1 and v2 (FRC-0069) piece CIDs;
+//! - [`commp`]: the piece commitment with its v1 and v2 (FRC-0069) piece
+//!   CIDs, made and parsed;
 //! - [`pieces`]: piece alignment in a sector, staging, and CommD;
 //! - [`sector`]: the registered seal and window PoSt proofs and what each
 //!   sector size means (nodes, layers, partitions, challenges, tree shapes);
@@ -9,12 +10,17 @@
 //!   layers and the replica encoding;
 //! - [`poseidon`]: Filecoin's Poseidon hash over BLS12-381 `Fr` (neptune 11's
 //!   constants, on arkworks), with [`field`] for `Fr` and its 32-byte encoding;
-//! - [`seal`]: the PreCommit 1 and 2 phases and their journalled outputs;
+//! - [`seal`]: the PreCommit 1 and 2 phases (with an observer of their
+//!   steps), their journalled outputs, and CommR's and CommD's CIDs;
 //! - [`tree`]: on-disk Merkle trees (SHA-256 and Poseidon) with openings;
 //! - [`porep`]: Commit 1, the vanilla PoRep proof and its verifier;
 //! - [`post`]: the vanilla WindowPoSt prover and verifier;
 //! - [`challenges`]: PoRep and WindowPoSt challenge derivation;
 //! - [`codec`]: the byte format of phase outputs and proofs.
+//!
+//! The `cairn-proofs` binary (`src/bin/cairn-proofs/`, see the README)
+//! drives these end to end: `seal` journals each phase and resumes after a
+//! crash; `seal-bench` times each step.
 //!
 //! Everything streams or is bounded: memory does not grow with the input,
 //! except SDR's two label layers, as in rust-fil-proofs. This crate depends

@@ -173,6 +173,13 @@ pub fn verify_partition(
     proof: &PartitionProof,
 ) -> Result<(), VerifyError> {
     let p = public.proof;
+    if k as usize >= p.partitions() {
+        return Err(shape(format!(
+            "partition {k} does not exist: a {} sector has {}",
+            p.name(),
+            p.partitions()
+        )));
+    }
     if proof.k != k {
         return Err(shape(format!(
             "proof is for partition {}, not {k}",

@@ -2,7 +2,7 @@
 //! ("Piece Multihash and v2 Piece CID", filecoin-project/FIPs
 //! FRCs/frc-0069.md).
 
-use cairn_proofs::commp::{PieceCommitment, commp, zero_piece_comm};
+use cairn_proofs::commp::{PieceCid, PieceCommitment, commp, zero_piece_comm};
 
 /// 127 bytes of 0, then 127 of 1, 127 of 2, 127 of 3.
 /// One FRC-0069 case: name, payload, v1 CID where given, v2 CID, padding.
@@ -95,7 +95,32 @@ fn frc0069_data_cases() {
         }
         assert_eq!(got_v2, v2, "{name}: v2");
         assert_eq!(got_padding, padding, "{name}: padding");
+        // Parsed back: the commitment itself, and the same text.
+        let c = commp(&data).unwrap();
+        let parsed: PieceCid = v2.parse().unwrap();
+        assert_eq!(parsed, PieceCid::V2 { commitment: c }, "{name}: parse v2");
+        assert_eq!(parsed.to_string(), v2, "{name}: v2 text");
+        let parsed_v1: PieceCid = got_v1.parse().unwrap();
+        assert_eq!(
+            parsed_v1,
+            PieceCid::V1 { comm_p: c.comm_p },
+            "{name}: parse v1"
+        );
+        assert_eq!(parsed_v1.to_string(), got_v1, "{name}: v1 text");
     }
+    // The FRC's base16 spelling of the first case is the same CID.
+    let base16 = "f01559120220004496dae0cc9e265efe5a006e80626a5dc5c409e5d3155c13984caf6c8d5cfd605";
+    let parsed: PieceCid = base16.parse().unwrap();
+    assert_eq!(
+        parsed,
+        PieceCid::V2 {
+            commitment: commp(&four_runs()).unwrap()
+        }
+    );
+    assert_eq!(
+        parsed.to_string(),
+        "bafkzcibcaaces3nobte6ezpp4wqan2age2s5yxcatzotcvobhgcmv5wi2xh5mbi"
+    );
     // The same tree with a different payload length has a different v2 CID.
     assert_ne!(cids(&[0; 127]).1, cids(&[0; 126]).1);
 }
@@ -121,5 +146,13 @@ fn frc0069_empty_sector_pieces() {
         };
         assert_eq!(c.cid_v1().unwrap().to_string(), v1, "{padded}: v1");
         assert_eq!(c.cid_v2().unwrap().to_string(), v2, "{padded}: v2");
+        assert_eq!(
+            v2.parse::<PieceCid>().unwrap(),
+            PieceCid::V2 { commitment: c }
+        );
+        assert_eq!(
+            v1.parse::<PieceCid>().unwrap(),
+            PieceCid::V1 { comm_p: c.comm_p }
+        );
     }
 }

@@ -202,3 +202,39 @@ fn random_bytes_are_not_a_proof() {
     assert!(PartitionProof::from_bytes(&noise).is_err());
     let _ = PorepPublic { ..good.public };
 }
+
+/// A provider that skips the encoding and keeps the plain data as its
+/// "replica" (its own tree_r_last and CommR over it, everything else
+/// honest) is caught by the encoding check; so is a partition index past
+/// the seal proof's partitions.
+#[test]
+fn an_unsealed_replica_is_refused_by_the_encoding_check() {
+    use cairn_proofs::tree::{self, NodeFile, PoseidonHasher};
+
+    let parents = tempfile::tempdir().unwrap();
+    let a = Sector::seal(parents.path(), 1, 42, 0);
+    // The "replica" is the staged data itself, with a tree_r_last over it.
+    fs::copy(a.path("staged"), a.path("sealed")).unwrap();
+    let shape = seal::tree_r_last_shape(P).unwrap();
+    let staged = NodeFile(fs::File::open(a.path("staged")).unwrap());
+    let tree_path = a.path("cache").join(seal::TREE_R_LAST);
+    let root = tree::build(&shape, &PoseidonHasher, &staged, &tree_path, 1).unwrap();
+    let mut pc2 = a.pc2.clone();
+    pc2.comm_r_last = root;
+    pc2.comm_r = seal::comm_r(&pc2.comm_c, &root).unwrap();
+    let c1 = porep::commit1(
+        &a.pc1,
+        &pc2,
+        [3; 32],
+        &a.path("staged"),
+        &a.path("sealed"),
+        &a.path("cache"),
+    )
+    .unwrap();
+    let e = porep::verify(&c1.public, &c1.partitions).unwrap_err();
+    assert!(matches!(e, VerifyError::Encoding { .. }), "{e}");
+
+    let honest = Sector::seal(parents.path(), 1, 43, 0).commit1([3; 32]);
+    let e = porep::verify_partition(&honest.public, 1, &honest.partitions[0]).unwrap_err();
+    assert!(matches!(e, VerifyError::Shape(_)), "{e}");
+}

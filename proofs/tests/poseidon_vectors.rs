@@ -4,12 +4,17 @@
 //!   itself (compat/src/bin/neptune_vectors.rs), for every arity;
 //! - `fixtures/fil-proofs-19.1.0-sdr-vectors.json`: sealed sectors from
 //!   filecoin-proofs 19.1.0, whose CommR is `hash2(CommC, CommRLast)`;
-//! - the fast form against the reference form on random inputs.
+//! - the fast form against the reference form on random inputs;
+//! - the batch functions (`hash_many` and the others ending in `_many`:
+//!   AVX-512 IFMA where the CPU has it) against the one-at-a-time hash,
+//!   with the scalar backend forced too (`CAIRN_POSEIDON_BACKEND=scalar`,
+//!   in a child process).
 
-use ark_ff::PrimeField;
+use ark_ff::{Field, PrimeField};
 use cairn_proofs::field::{Fr, NotCanonical, fr_from_le_bytes, fr_to_le_bytes};
 use cairn_proofs::poseidon::{
-    self, Arity, PoseidonError, constants, hash, hash_column, hash2, hash8, hash8_batch, reference,
+    self, Arity, PoseidonError, batch_backend, constants, hash, hash_column, hash_column_many,
+    hash_many, hash2, hash2_many, hash8, hash8_many, hash11_many, reference,
 };
 use proptest::prelude::*;
 use serde_json::Value;
@@ -37,11 +42,7 @@ fn all_entry_points(preimage: &[Fr]) -> Vec<(&'static str, Fr)> {
         Arity::A2 => out.push(("hash2", hash2(preimage[0], preimage[1]))),
         Arity::A4 => out.push(("hash4", poseidon::hash4(preimage.try_into().unwrap()))),
         Arity::A8 => {
-            let p: [Fr; 8] = preimage.try_into().unwrap();
-            out.push(("hash8", hash8(&p)));
-            let mut batch = [Fr::from(0u64); 3];
-            hash8_batch(&[p, p, p], &mut batch).unwrap();
-            out.extend(batch.map(|h| ("hash8_batch", h)));
+            out.push(("hash8", hash8(preimage.try_into().unwrap())));
         }
         Arity::A11 => {
             out.push(("hash11", poseidon::hash11(preimage.try_into().unwrap())));
@@ -55,6 +56,91 @@ fn all_entry_points(preimage: &[Fr]) -> Vec<(&'static str, Fr)> {
         out.push(("hash_column", hash_column(preimage).unwrap()));
     }
     out
+}
+
+/// The neptune cases of one arity through the batch functions: each case
+/// in several lanes of three batches of 8 and a remainder.
+fn neptune_cases_in_batches(arity: Arity, cases: &[Value]) {
+    let chosen: Vec<&Value> = cases.iter().cycle().take(27).collect();
+    let preimages: Vec<Fr> = chosen
+        .iter()
+        .flat_map(|c| c["preimage"].as_array().unwrap())
+        .map(|x| fr(x.as_str().unwrap()))
+        .collect();
+    let a = arity.get();
+    let n = chosen.len();
+    let mut outs: Vec<(&str, Vec<Fr>)> = Vec::new();
+    let mut out = vec![Fr::from(0u64); n];
+    hash_many(arity, &preimages, &mut out).unwrap();
+    outs.push(("hash_many", out.clone()));
+    let arrays = |k: usize| preimages.chunks_exact(k);
+    match arity {
+        Arity::A2 => {
+            let p: Vec<[Fr; 2]> = arrays(2).map(|c| c.try_into().unwrap()).collect();
+            hash2_many(&p, &mut out).unwrap();
+            outs.push(("hash2_many", out.clone()));
+        }
+        Arity::A8 => {
+            let p: Vec<[Fr; 8]> = arrays(8).map(|c| c.try_into().unwrap()).collect();
+            hash8_many(&p, &mut out).unwrap();
+            outs.push(("hash8_many", out.clone()));
+        }
+        Arity::A11 => {
+            let p: Vec<[Fr; 11]> = arrays(11).map(|c| c.try_into().unwrap()).collect();
+            hash11_many(&p, &mut out).unwrap();
+            outs.push(("hash11_many", out.clone()));
+        }
+        _ => {}
+    }
+    if matches!(arity, Arity::A2 | Arity::A11) {
+        // Columns: layer l holds element l of every preimage.
+        let layers: Vec<Vec<Fr>> = (0..a)
+            .map(|l| (0..n).map(|k| preimages[k * a + l]).collect())
+            .collect();
+        let layers: Vec<&[Fr]> = layers.iter().map(Vec::as_slice).collect();
+        hash_column_many(&layers, &mut out).unwrap();
+        outs.push(("hash_column_many", out.clone()));
+    }
+    for (entry, got) in outs {
+        for (k, (case, h)) in chosen.iter().zip(&got).enumerate() {
+            assert_eq!(
+                hex::encode(fr_to_le_bytes(*h)),
+                case["hash"].as_str().unwrap(),
+                "arity {arity} case {} (lane {k}) via {entry} on {}",
+                case["name"],
+                batch_backend()
+            );
+        }
+    }
+}
+
+#[test]
+fn neptune_vectors_in_batches() {
+    let v: Value = serde_json::from_str(NEPTUNE).unwrap();
+    for a in v["arities"].as_array().unwrap() {
+        let arity = Arity::try_from(a["arity"].as_u64().unwrap() as usize).unwrap();
+        neptune_cases_in_batches(arity, a["cases"].as_array().unwrap());
+    }
+}
+
+/// Runs this file's batch tests again in a child process with the scalar
+/// backend forced, so the fallback is tested on CPUs with IFMA too.
+#[test]
+fn batch_tests_with_the_scalar_backend_forced() {
+    if std::env::var_os("CAIRN_POSEIDON_BACKEND").is_some() {
+        // The child (or a run with the variable set by hand).
+        assert_eq!(batch_backend(), "scalar");
+        return;
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["batch", "--test-threads=1"])
+        .env("CAIRN_POSEIDON_BACKEND", "scalar")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    // This test, the vectors and the random batches ran in the child.
+    assert!(stdout.contains("3 passed"), "{stdout}");
 }
 
 #[test]
@@ -159,14 +245,6 @@ fn unsupported_lengths_are_typed_errors() {
         reference::permute(c, &mut state),
         Err(PoseidonError::WrongWidth { width: 9, len: 3 })
     );
-    let mut out = [Fr::from(0u64); 1];
-    assert_eq!(
-        hash8_batch(&[[Fr::from(1u64); 8]; 2], &mut out),
-        Err(PoseidonError::BatchLength {
-            inputs: 2,
-            outputs: 1
-        })
-    );
 }
 
 #[test]
@@ -205,6 +283,40 @@ proptest! {
             hash(preimage).unwrap(),
             reference::hash(constants(arity), preimage).unwrap()
         );
+    }
+
+    /// Batches of random preimages, some elements replaced by edge values
+    /// (0, 1, r - 1, around 2^254), equal one-at-a-time hashing.
+    #[test]
+    fn random_batches_equal_one_at_a_time(
+        arity in prop::sample::select(Arity::ALL.to_vec()),
+        n in 0usize..20,
+        xs in prop::collection::vec(any_fr(), 20 * 36),
+        edges in prop::collection::vec((any::<prop::sample::Index>(), 0usize..6), 0..8),
+    ) {
+        let two = Fr::from(2u64);
+        let edge = [
+            Fr::from(0u64),
+            Fr::from(1u64),
+            -Fr::from(1u64),
+            two.pow([254]),
+            two.pow([254]) - Fr::from(1u64),
+            -two.pow([254]),
+        ];
+        let mut preimages = xs[..n * arity.get()].to_vec();
+        if !preimages.is_empty() {
+            for (at, e) in edges {
+                let i = at.index(preimages.len());
+                preimages[i] = edge[e];
+            }
+        }
+        let want: Vec<Fr> = preimages
+            .chunks_exact(arity.get())
+            .map(|p| hash(p).unwrap())
+            .collect();
+        let mut got = vec![Fr::from(0u64); n];
+        hash_many(arity, &preimages, &mut got).unwrap();
+        prop_assert_eq!(got, want, "{}", batch_backend());
     }
 
     #[test]

@@ -122,6 +122,16 @@ fn seal_case(proof: SealProof, parent_cache: &Path, case: &Value) -> Sealed {
         s(case, "comm_r_hex"),
         "{name}: CommR"
     );
+    assert_eq!(
+        seal::comm_r_cid(&pc2.comm_r).to_string(),
+        s(case, "comm_r_cid"),
+        "{name}: CommR CID"
+    );
+    assert_eq!(
+        seal::comm_d_cid(&pc1.comm_d).to_string(),
+        s(case, "comm_d_cid"),
+        "{name}: CommD CID"
+    );
     let replica = fs::read(&sealed).unwrap();
     assert_eq!(
         hex::encode(Sha256::digest(&replica)),

@@ -5,6 +5,8 @@
 //! an unchanged generator rewrites identical files). Inputs libFuzzer found
 //! live next to these under hash names and are never touched here.
 
+mod proofs;
+
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -762,4 +764,5 @@ fn make_seed_corpus() {
     pb_seeds();
     cid_seeds();
     s3_seeds();
+    proofs::proof_seeds();
 }

@@ -27,7 +27,8 @@
 //! multiplies row vectors); the tests pin their digests to neptune's.
 //!
 //! The permutation works on `[Fr; T]` arrays: no allocation and no bounds
-//! checks per hash.
+//! checks per hash. The `ifma` module (x86_64) runs the same steps, with the same
+//! constants, on eight states at once.
 
 use ark_ff::{AdditiveGroup, Zero};
 
@@ -38,32 +39,32 @@ use crate::field::Fr;
 
 /// One partial round's post-S-box constant and sparse mix `S`.
 #[derive(Debug, Clone, PartialEq)]
-struct PartialRound<const T: usize> {
+pub(super) struct PartialRound<const T: usize> {
     /// Added to `x[0]` after its S-box.
-    key: Fr,
+    pub(super) key: Fr,
     /// The first row of `S` (`S[0][0]` included).
-    first_row: [Fr; T],
+    pub(super) first_row: [Fr; T],
     /// The first column of `S`; element 0 is unused (zero).
-    first_col: [Fr; T],
+    pub(super) first_col: [Fr; T],
 }
 
 /// The fast form's constants for width `T`.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Fast<const T: usize> {
     /// Added before the first S-boxes (round 0's constants, unchanged).
-    first: [Fr; T],
+    pub(super) first: [Fr; T],
     /// Added after the S-boxes of the first `R_F / 2 - 1` full rounds.
-    first_half: Vec<[Fr; T]>,
+    pub(super) first_half: Vec<[Fr; T]>,
     /// Added after the S-boxes of the last first-half full round: all
     /// partial-round constants, folded.
-    to_partial: [Fr; T],
+    pub(super) to_partial: [Fr; T],
     /// The dense mix of the last first-half full round, as rows.
-    pre_sparse: Box<[[Fr; T]; T]>,
-    partial: Vec<PartialRound<T>>,
+    pub(super) pre_sparse: Box<[[Fr; T]; T]>,
+    pub(super) partial: Vec<PartialRound<T>>,
     /// Added after the S-boxes of the second-half full rounds but the last.
-    second_half: Vec<[Fr; T]>,
+    pub(super) second_half: Vec<[Fr; T]>,
     /// The MDS matrix, as rows.
-    mds: Box<[[Fr; T]; T]>,
+    pub(super) mds: Box<[[Fr; T]; T]>,
 }
 
 fn array<const T: usize>(v: &[Fr]) -> Option<[Fr; T]> {
