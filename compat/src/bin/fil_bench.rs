@@ -21,6 +21,13 @@
 //!
 //! Usage: fil_bench [--sizes 2KiB,8MiB,512MiB] [--seed N] [--work DIR]
 //!                  [--threads N] [--wait-quiet MIN] [--json FILE]
+//!                  [--phases P,..] [--keep] [--reuse]
+//!
+//! `--keep` leaves each size's sector folders in the work folder;
+//! `--reuse` (implies `--keep`) starts from them instead of new data, so
+//! that `--phases pc1,pc2` can time phases again (each phase needs the
+//! outputs of the ones before it: add_piece, parents, pc1, pc2, then c1,
+//! verify or wpost).
 
 #[path = "../fil/mod.rs"]
 mod fil;
@@ -531,6 +538,8 @@ fn main() -> Result<()> {
     let mut phase: Option<(String, String)> = None;
     let mut dir: Option<PathBuf> = None;
     let mut only: Option<Vec<String>> = None;
+    let mut keep = false;
+    let mut reuse = false;
     while let Some(a) = it.next() {
         let mut val = || it.next().with_context(|| format!("{a} needs a value"));
         match a.as_str() {
@@ -543,6 +552,11 @@ fn main() -> Result<()> {
             "--wait-quiet" => wait_min = val()?.parse()?,
             "--json" => json_out = Some(PathBuf::from(val()?)),
             "--phases" => only = Some(val()?.split(',').map(str::to_owned).collect()),
+            "--keep" => keep = true,
+            "--reuse" => {
+                reuse = true;
+                keep = true;
+            }
             "--phase" => {
                 let side = val()?;
                 let ph = it.next().context("--phase SIDE PHASE")?;
@@ -551,7 +565,7 @@ fn main() -> Result<()> {
             "--dir" => dir = Some(PathBuf::from(val()?)),
             "-h" | "--help" => {
                 println!(
-                    "fil_bench [--sizes 2KiB,8MiB,512MiB] [--seed N] [--work DIR] [--threads N] [--wait-quiet MIN] [--json FILE] [--phases commp,add_piece,parents,pc1,pc2,c1,verify,wpost]"
+                    "fil_bench [--sizes 2KiB,8MiB,512MiB] [--seed N] [--work DIR] [--threads N] [--wait-quiet MIN] [--json FILE] [--phases commp,add_piece,parents,pc1,pc2,c1,verify,wpost] [--keep] [--reuse]"
                 );
                 return Ok(());
             }
@@ -605,10 +619,15 @@ fn main() -> Result<()> {
     for p in sizes {
         let size = fil::size_name(p);
         let dir = work.join(size);
-        if dir.exists() {
-            fs::remove_dir_all(&dir)?;
+        let reusing = reuse && dir.join("inputs.json").exists() && dir.join("data").exists();
+        if reusing {
+            println!("{size}: reusing {} (inputs, data and earlier phases' outputs)", dir.display());
+        } else {
+            if dir.exists() {
+                fs::remove_dir_all(&dir)?;
+            }
+            fs::create_dir_all(&dir)?;
         }
-        fs::create_dir_all(&dir)?;
         let mut rng = fil::rng(fil::case_seed(seed, p.sector_size(), 0));
         let mut randomness = fil::bytes32(&mut rng);
         randomness[31] &= 0x3f;
@@ -620,8 +639,10 @@ fn main() -> Result<()> {
             "seed": fil::hex(&fil::bytes32(&mut rng)),
             "randomness": fil::hex(&randomness),
         });
-        fs::write(dir.join("inputs.json"), inputs.to_string())?;
-        write_data(&dir.join("data"), p.unpadded_sector_size(), rand_core::RngCore::next_u64(&mut rng))?;
+        if !reusing {
+            fs::write(dir.join("inputs.json"), inputs.to_string())?;
+            write_data(&dir.join("data"), p.unpadded_sector_size(), rand_core::RngCore::next_u64(&mut rng))?;
+        }
 
         let state = wait_quiet(wait_min);
         println!("\n{size}: {state}");
@@ -679,9 +700,11 @@ fn main() -> Result<()> {
             }
         }
         report.push((size, state, rows));
-        // Free the disk before the next size.
-        for side in ["cairn", "fil", "fil-mc"] {
-            let _ = fs::remove_dir_all(dir.join(side));
+        // Free the disk before the next size, unless asked to keep it.
+        if !keep {
+            for side in ["cairn", "fil", "fil-mc"] {
+                let _ = fs::remove_dir_all(dir.join(side));
+            }
         }
     }
 
