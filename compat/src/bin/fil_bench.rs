@@ -263,6 +263,11 @@ fn child(side: &str, phase: &str, dir: &Path, threads: usize) -> Result<f64> {
             let infos: Vec<FPiece> = json_read(&dir.join("fil/pieces.json"))?;
             let in_path = dir.join("fil/staged");
             File::create(&sealed)?;
+            // rust-fil-proofs skips a layer whose file is already in the
+            // cache folder (to resume), so a rerun would time nothing.
+            for layer in 1..=p.layers() {
+                let _ = fs::remove_file(cache.join(sdr::layer_file_name(layer)));
+            }
             t = Instant::now();
             let out = filecoin_proofs::seal_pre_commit_phase1::<_, _, _, Tree>(
                 &cfg,
@@ -540,6 +545,7 @@ fn main() -> Result<()> {
     let mut only: Option<Vec<String>> = None;
     let mut keep = false;
     let mut reuse = false;
+    let mut only_sides: Option<Vec<String>> = None;
     while let Some(a) = it.next() {
         let mut val = || it.next().with_context(|| format!("{a} needs a value"));
         match a.as_str() {
@@ -553,6 +559,7 @@ fn main() -> Result<()> {
             "--json" => json_out = Some(PathBuf::from(val()?)),
             "--phases" => only = Some(val()?.split(',').map(str::to_owned).collect()),
             "--keep" => keep = true,
+            "--sides" => only_sides = Some(val()?.split(',').map(str::to_owned).collect()),
             "--reuse" => {
                 reuse = true;
                 keep = true;
@@ -565,7 +572,7 @@ fn main() -> Result<()> {
             "--dir" => dir = Some(PathBuf::from(val()?)),
             "-h" | "--help" => {
                 println!(
-                    "fil_bench [--sizes 2KiB,8MiB,512MiB] [--seed N] [--work DIR] [--threads N] [--wait-quiet MIN] [--json FILE] [--phases commp,add_piece,parents,pc1,pc2,c1,verify,wpost] [--keep] [--reuse]"
+                    "fil_bench [--sizes 2KiB,8MiB,512MiB] [--seed N] [--work DIR] [--threads N] [--wait-quiet MIN] [--json FILE] [--phases commp,add_piece,parents,pc1,pc2,c1,verify,wpost] [--sides cairn,fil,fil-mc] [--keep] [--reuse]"
                 );
                 return Ok(());
             }
@@ -655,7 +662,8 @@ fn main() -> Result<()> {
             if multicore() && (ph == "pc1") {
                 sides.push("fil-mc");
             }
-            for side in sides {
+            sides.retain(|s| only_sides.as_ref().is_none_or(|o| o.iter().any(|x| x == s)));
+            for &side in &sides {
                 let env = if side == "fil-mc" { &mc_env } else { &base_env };
                 let smp = run_child(side, ph, &dir, threads, env)?;
                 println!(
@@ -677,10 +685,9 @@ fn main() -> Result<()> {
                 "pc1" => {
                     for layer in 1..=p.layers() {
                         let n = sdr::layer_file_name(layer);
-                        let mut pairs = vec![("cairn", "fil")];
-                        if multicore() {
-                            pairs.push(("fil-mc", "fil"));
-                        }
+                        // Every side that ran against the first one.
+                        let pairs: Vec<(&str, &str)> =
+                            sides.iter().skip(1).map(|&x| (x, sides[0])).collect();
                         for (x, y) in pairs {
                             if let Some(d) = fil::first_file_diff(
                                 &dir.join(x).join("cache").join(&n),

@@ -22,10 +22,13 @@
 use std::fs::{self, File};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::mpsc;
 
 use sha2::block_api::compress256;
 use sha2::{Digest, Sha256};
 
+use super::Parents;
 use super::SdrError;
 use super::cache::ParentSource;
 use super::graph::StackedGraph;
@@ -163,89 +166,372 @@ pub fn label_node(
     Ok(h.finish())
 }
 
-/// Labels one whole layer into `cur`, reading expander parents from `prev`
-/// (unused in layer 1).
-fn label_layer(
-    h: &mut LabelHasher,
+/// Nodes per batch handed from the gathering thread to the hashing one
+/// (80 KiB of messages).
+const BATCH: usize = 64;
+/// Batches in flight: how far the gatherer may run ahead of the hasher.
+const BATCHES: usize = 4;
+/// Labels per write when a layer goes to its file (1 MiB).
+const WRITE_LABELS: usize = 1 << 15;
+
+/// One layer's labels in memory, shared by the two labelling threads: the
+/// hasher writes each label once, in node order, and publishes how many
+/// are written through an `AtomicU32`; the gatherer reads only labels
+/// below that count. Relaxed atomic loads and stores compile to plain
+/// moves, so this costs nothing over a `Vec<Label>`.
+struct Layer {
+    words: Vec<[AtomicU64; 4]>,
+}
+
+impl Layer {
+    fn new(nodes: usize) -> Self {
+        let mut words = Vec::with_capacity(nodes);
+        words.resize_with(nodes, Default::default);
+        Self { words }
+    }
+
+    fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    fn load(&self, node: usize) -> Option<Label> {
+        let w = self.words.get(node)?;
+        let mut out = [0u8; 32];
+        for (o, a) in out.chunks_exact_mut(8).zip(w) {
+            o.copy_from_slice(&a.load(Ordering::Relaxed).to_le_bytes());
+        }
+        Some(out)
+    }
+
+    fn store(&self, node: usize, label: &Label) {
+        if let Some(w) = self.words.get(node) {
+            for (a, b) in w.iter().zip(label.chunks_exact(8)) {
+                a.store(
+                    u64::from_le_bytes(b.try_into().unwrap_or_default()),
+                    Ordering::Relaxed,
+                );
+            }
+        }
+    }
+
+    /// Writes the layer to `layer_file_name(layer)` in `dir` (tmp, fsync,
+    /// rename).
+    fn write(&self, dir: &Path, layer: u32) -> Result<PathBuf, SdrError> {
+        let path = dir.join(layer_file_name(layer));
+        let tmp = path.with_extension("dat.tmp");
+        let mut f = File::create(&tmp).map_err(SdrError::io(&tmp))?;
+        let mut buf = Vec::with_capacity(WRITE_LABELS * 32);
+        for start in (0..self.len()).step_by(WRITE_LABELS) {
+            buf.clear();
+            for node in start..self.len().min(start + WRITE_LABELS) {
+                buf.extend_from_slice(&self.load(node).unwrap_or_default());
+            }
+            f.write_all(&buf).map_err(SdrError::io(&tmp))?;
+        }
+        f.sync_all().map_err(SdrError::io(&tmp))?;
+        drop(f);
+        fs::rename(&tmp, &path).map_err(SdrError::io(&path))?;
+        Ok(path)
+    }
+}
+
+/// Consecutive nodes' parent labels, gathered by one thread for the other:
+/// the labels of a node's DRG parents (this layer) and expander parents
+/// (previous layer), except the DRG parents not yet labelled when the
+/// gatherer got to them (`missing`, one bit each), which the hasher reads
+/// itself. Only the 14 distinct labels cross between the cores (7 cache
+/// lines a node); the hasher lays out the 37-label message.
+struct Batch {
+    first: u32,
+    len: usize,
+    parents: Vec<Parents>,
+    labels: Vec<[Label; LATER_LAYER_PARENTS]>,
+    missing: Vec<u8>,
+}
+
+impl Batch {
+    fn new() -> Self {
+        Self {
+            first: 0,
+            len: 0,
+            parents: vec![[0; LATER_LAYER_PARENTS]; BATCH],
+            labels: vec![[[0; 32]; LATER_LAYER_PARENTS]; BATCH],
+            missing: vec![0; BATCH],
+        }
+    }
+}
+
+/// How many nodes ahead the gatherer prefetches parent labels.
+const PREFETCH_AHEAD: usize = 8;
+
+/// Asks the CPU to start loading `node`'s label into cache: the parents of
+/// a node are scattered over two whole layers, so their loads miss every
+/// cache, and issuing them a few nodes early overlaps those misses.
+#[inline(always)]
+#[allow(unsafe_code)]
+fn prefetch(layer: &Layer, node: u32) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(w) = layer.words.get(node as usize) {
+        // SAFETY: SSE is part of x86_64's baseline, and a prefetch is only
+        // a hint: it reads nothing the program sees and never faults (the
+        // pointer comes from a live reference anyway).
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                w.as_ptr().cast::<i8>(),
+            );
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (layer, node);
+}
+
+/// The gathering side of one layer: reads every node's parents in order,
+/// checks them, and copies the labels of the expander parents (previous
+/// layer) and of the DRG parents already labelled into the batch. This is
+/// the memory-bound half of labelling (the parents are scattered over
+/// whole layers), so it runs on its own thread ahead of the hasher, as
+/// rust-fil-proofs' multicore SDR splits it.
+fn gather_layer(
     layer: u32,
     parents: &mut dyn ParentSource,
-    cur: &mut [Label],
-    prev: &[Label],
-) -> Result<(), SdrError> {
-    parents.rewind()?;
-    let d = parent_count(layer, 1);
-    for (node, slot) in (0u32..).zip(0..cur.len()) {
-        let p = parents.next_parents()?;
-        h.set_header(layer, node);
-        let label = if node == 0 {
-            h.finish_without_parents()
-        } else {
-            let mut labels = [[0u8; 32]; LATER_LAYER_PARENTS];
-            for (j, (&parent, l)) in p.iter().zip(labels.iter_mut()).take(d).enumerate() {
-                // DRG parents must already be labelled; expander parents
-                // may be anywhere in the previous layer.
-                let found = if j < DRG_DEGREE {
-                    cur.get(parent as usize).filter(|_| parent < node)
-                } else {
-                    prev.get(parent as usize)
-                };
-                *l = *found.ok_or(SdrError::ParentOutOfRange {
-                    layer,
-                    node,
-                    parent,
-                })?;
-            }
-            for i in 0..HASHED_PARENTS {
-                if let Some(l) = labels.get(i % d) {
-                    h.set_parent(i, l);
+    cur: &Layer,
+    prev: &Layer,
+    done: &AtomicU32,
+    free: &mpsc::Receiver<Batch>,
+    full: &mpsc::SyncSender<Result<Batch, SdrError>>,
+) {
+    let mut run = || -> Result<(), SdrError> {
+        parents.rewind()?;
+        let d = parent_count(layer, 1);
+        let n = cur.len();
+        for first in (0..n).step_by(BATCH) {
+            // The hasher stopped (it failed): nothing left to do.
+            let Ok(mut batch) = free.recv() else {
+                return Ok(());
+            };
+            let len = BATCH.min(n - first);
+            batch.first = first as u32;
+            batch.len = len;
+            let Batch {
+                parents: ps,
+                labels,
+                missing,
+                ..
+            } = &mut batch;
+            for (k, p) in ps.iter_mut().take(len).enumerate() {
+                let node = first + k;
+                *p = parents.next_parents()?;
+                for (j, &parent) in p.iter().enumerate().take(d) {
+                    let bad = if j < DRG_DEGREE {
+                        node > 0 && parent as usize >= node
+                    } else {
+                        parent as usize >= prev.len()
+                    };
+                    if bad {
+                        return Err(SdrError::ParentOutOfRange {
+                            layer,
+                            node: node as u32,
+                            parent,
+                        });
+                    }
                 }
             }
-            h.finish()
-        };
-        if let Some(c) = cur.get_mut(slot) {
-            *c = label;
+            let mut ready = done.load(Ordering::Acquire);
+            for k in 0..len.min(PREFETCH_AHEAD) {
+                if let Some(p) = ps.get(k) {
+                    p.iter().take(DRG_DEGREE).for_each(|&q| prefetch(cur, q));
+                    p.iter()
+                        .take(d)
+                        .skip(DRG_DEGREE)
+                        .for_each(|&q| prefetch(prev, q));
+                }
+            }
+            for k in 0..len {
+                if let Some(p) = ps.get(k + PREFETCH_AHEAD) {
+                    p.iter().take(DRG_DEGREE).for_each(|&q| prefetch(cur, q));
+                    p.iter()
+                        .take(d)
+                        .skip(DRG_DEGREE)
+                        .for_each(|&q| prefetch(prev, q));
+                }
+                let (Some(p), Some(out), Some(miss)) =
+                    (ps.get(k), labels.get_mut(k), missing.get_mut(k))
+                else {
+                    continue;
+                };
+                *miss = 0;
+                if first + k == 0 {
+                    continue;
+                }
+                if k % 16 == 0 {
+                    ready = done.load(Ordering::Acquire);
+                }
+                for (j, (&parent, slot)) in p.iter().zip(out.iter_mut()).enumerate().take(d) {
+                    let label = if j >= DRG_DEGREE {
+                        prev.load(parent as usize)
+                    } else if parent < ready {
+                        cur.load(parent as usize)
+                    } else {
+                        *miss |= 1 << j;
+                        continue;
+                    };
+                    *slot = label.unwrap_or_default();
+                }
+            }
+            if full.send(Ok(batch)).is_err() {
+                return Ok(());
+            }
         }
+        Ok(())
+    };
+    if let Err(e) = run() {
+        let _ = full.send(Err(e));
+    }
+}
+
+/// The hashing side of one layer: reads the DRG parents the gatherer could
+/// not, lays out each node's message, hashes it, and publishes the labels.
+fn hash_layer(
+    h: &mut LabelHasher,
+    layer: u32,
+    cur: &Layer,
+    done: &AtomicU32,
+    free: &mpsc::SyncSender<Batch>,
+    full: &mpsc::Receiver<Result<Batch, SdrError>>,
+) -> Result<(), SdrError> {
+    let d = parent_count(layer, 1);
+    let n = cur.len();
+    let mut next = 0usize;
+    while next < n {
+        let Ok(batch) = full.recv() else {
+            // The gatherer ended without an error: it can only have
+            // panicked, which the scope re-raises.
+            break;
+        };
+        let batch = batch?;
+        for k in 0..batch.len {
+            let node = batch.first + k as u32;
+            let (Some(p), Some(labels), Some(&missing)) = (
+                batch.parents.get(k),
+                batch.labels.get(k),
+                batch.missing.get(k),
+            ) else {
+                continue;
+            };
+            h.set_header(layer, node);
+            let label = if node == 0 {
+                h.finish_without_parents()
+            } else {
+                let mut own = [[0u8; 32]; DRG_DEGREE];
+                for (j, (&parent, o)) in p.iter().zip(own.iter_mut()).enumerate() {
+                    if missing & (1 << j) != 0 {
+                        // Below `node`, so this thread labelled it already.
+                        *o = cur.load(parent as usize).unwrap_or_default();
+                    }
+                }
+                for i in 0..HASHED_PARENTS {
+                    let j = i % d;
+                    let l = if j < DRG_DEGREE && missing & (1 << j) != 0 {
+                        own.get(j)
+                    } else {
+                        labels.get(j)
+                    };
+                    if let Some(l) = l {
+                        h.set_parent(i, l);
+                    }
+                }
+                h.finish()
+            };
+            cur.store(node as usize, &label);
+        }
+        next = batch.first as usize + batch.len;
+        // Once per batch, not per node: every store takes the line back
+        // from the gatherer's core.
+        done.store(next as u32, Ordering::Release);
+        let _ = free.send(batch);
+    }
+    if next < n {
+        return Err(SdrError::LabellingStopped {
+            layer,
+            node: next as u64,
+        });
     }
     Ok(())
 }
 
-fn write_layer(dir: &Path, layer: u32, labels: &[Label]) -> Result<PathBuf, SdrError> {
-    let path = dir.join(layer_file_name(layer));
-    let tmp = path.with_extension("dat.tmp");
-    let mut f = File::create(&tmp).map_err(SdrError::io(&tmp))?;
-    f.write_all(labels.as_flattened())
-        .map_err(SdrError::io(&tmp))?;
-    f.sync_all().map_err(SdrError::io(&tmp))?;
-    drop(f);
-    fs::rename(&tmp, &path).map_err(SdrError::io(&path))?;
-    Ok(path)
+/// Labels one whole layer into `cur`, with expander parents from `prev`
+/// (unused in layer 1): a gathering thread and this one, the hasher.
+fn label_layer(
+    replica_id: &ReplicaId,
+    layer: u32,
+    parents: &mut (dyn ParentSource + Send),
+    cur: &Layer,
+    prev: &Layer,
+) -> Result<(), SdrError> {
+    let done = AtomicU32::new(0);
+    let (free_tx, free_rx) = mpsc::sync_channel(BATCHES);
+    let (full_tx, full_rx) = mpsc::sync_channel(BATCHES);
+    for _ in 0..BATCHES {
+        let _ = free_tx.send(Batch::new());
+    }
+    let mut h = LabelHasher::new(replica_id);
+    std::thread::scope(|s| {
+        let done = &done;
+        s.spawn(move || gather_layer(layer, parents, cur, prev, done, &free_rx, &full_tx));
+        hash_layer(&mut h, layer, cur, done, &free_tx, &full_rx)
+    })
 }
 
 /// PreCommit 1's labelling: all `layers` layers of `graph` for
 /// `replica_id`, each written to [`layer_file_name`] in `cache_dir`
 /// (created if missing) as soon as it is done. `parents` gives every
 /// node's parents in order, once per layer (a [`super::ParentCacheReader`]
-/// in production). Memory: two layers (2 × 32 × nodes bytes). Returns the
-/// layer files, layer 1 first; the last one is the encoding key.
+/// in production). Two threads label (one gathers parent labels, one
+/// hashes) and a third writes each finished layer while the next is
+/// labelled. Memory: two layers (2 × 32 × nodes bytes). Returns the layer
+/// files, layer 1 first; the last one is the encoding key.
 pub fn generate_layers(
     graph: &StackedGraph,
-    parents: &mut dyn ParentSource,
+    parents: &mut (dyn ParentSource + Send),
     replica_id: &ReplicaId,
     layers: u32,
     cache_dir: &Path,
 ) -> Result<Vec<PathBuf>, SdrError> {
     fs::create_dir_all(cache_dir).map_err(SdrError::io(cache_dir))?;
     let n = graph.nodes() as usize;
-    let mut cur = vec![[0u8; 32]; n];
-    let mut prev = vec![[0u8; 32]; n];
-    let mut h = LabelHasher::new(replica_id);
+    let bufs = [Layer::new(n), Layer::new(n)];
     let mut paths = Vec::with_capacity(layers as usize);
-    for layer in 1..=layers {
-        label_layer(&mut h, layer, parents, &mut cur, &prev)?;
-        paths.push(write_layer(cache_dir, layer, &cur)?);
-        std::mem::swap(&mut cur, &mut prev);
-    }
+    std::thread::scope(|s| {
+        let mut writer = None;
+        for layer in 1..=layers {
+            let [cur, prev] = if layer % 2 == 1 {
+                [&bufs[0], &bufs[1]]
+            } else {
+                [&bufs[1], &bufs[0]]
+            };
+            // `cur` was last written to a file two layers ago; that writer
+            // was joined before the previous layer started.
+            label_layer(replica_id, layer, parents, cur, prev)?;
+            if let Some(w) = writer.take() {
+                paths.push(join_writer(w)?);
+            }
+            writer = Some(s.spawn(move || cur.write(cache_dir, layer)));
+        }
+        if let Some(w) = writer.take() {
+            paths.push(join_writer(w)?);
+        }
+        Ok::<_, SdrError>(())
+    })?;
     Ok(paths)
+}
+
+fn join_writer(
+    w: std::thread::ScopedJoinHandle<'_, Result<PathBuf, SdrError>>,
+) -> Result<PathBuf, SdrError> {
+    match w.join() {
+        Ok(r) => r,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
 }
 
 /// Reads the label of `node` from a layer file (for openings).
@@ -373,6 +659,50 @@ mod tests {
             }
         }
         assert_eq!(files[1].file_name().unwrap(), "sc-02-data-layer-2.dat");
+    }
+
+    /// At 8 MiB (4096 batches a layer) the gatherer finds most DRG parents
+    /// already labelled and the hasher the rest: sampled nodes of both
+    /// layers recompute with the verifier's function.
+    #[test]
+    fn pipelined_layers_agree_with_label_node() {
+        let g = StackedGraph::for_proof(SealProof::StackedDrg8MiBV1_1);
+        let r = ReplicaId([3; 32]);
+        let dir = tempfile::tempdir().unwrap();
+        let files = generate_layers(&g, &mut GraphParents::new(&g), &r, 2, dir.path()).unwrap();
+        let layers: Vec<Vec<u8>> = files.iter().map(|f| fs::read(f).unwrap()).collect();
+        let label = |l: usize, node: u32| -> Label {
+            layers[l][node as usize * 32..][..32].try_into().unwrap()
+        };
+        for node in (0..g.nodes())
+            .step_by(61)
+            .chain([1, 2, 63, 64, 65, g.nodes() - 1])
+        {
+            let p = g.parents(node);
+            let drg: Vec<Label> = if node == 0 {
+                vec![]
+            } else {
+                p[..6].iter().map(|&q| label(0, q)).collect()
+            };
+            assert_eq!(
+                label(0, node),
+                label_node(&r, 1, node, &drg).unwrap(),
+                "layer 1 node {node}"
+            );
+            let mut both: Vec<Label> = if node == 0 {
+                vec![]
+            } else {
+                p[..6].iter().map(|&q| label(1, q)).collect()
+            };
+            if node > 0 {
+                both.extend(p[6..].iter().map(|&q| label(0, q)));
+            }
+            assert_eq!(
+                label(1, node),
+                label_node(&r, 2, node, &both).unwrap(),
+                "layer 2 node {node}"
+            );
+        }
     }
 
     /// A parent cache that points a DRG parent at a later node is caught.

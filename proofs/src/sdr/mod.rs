@@ -117,6 +117,15 @@ pub enum SdrError {
         /// Index of the node.
         node: u64,
     },
+    /// The thread gathering parent labels stopped before the layer was
+    /// complete.
+    #[error("layer {layer}: labelling stopped at node {node}")]
+    LabellingStopped {
+        /// The layer.
+        layer: u32,
+        /// The first node not labelled.
+        node: u64,
+    },
 }
 
 impl SdrError {
