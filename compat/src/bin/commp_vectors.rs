@@ -56,7 +56,8 @@ fn main() -> anyhow::Result<()> {
             let unpadded = piece_unpadded(len);
             let mut piece = payload.clone();
             piece.resize(unpadded as usize, 0);
-            let info = generate_piece_commitment(Cursor::new(piece), UnpaddedBytesAmount(unpadded))?;
+            let info =
+                generate_piece_commitment(Cursor::new(piece), UnpaddedBytesAmount(unpadded))?;
             cases.push(json!({
                 "data": kind,
                 "payload_len": len,

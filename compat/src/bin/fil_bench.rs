@@ -48,6 +48,7 @@ use cairn_proofs::post::{self, ProvingSector};
 use cairn_proofs::sdr::{self, ProverId, SectorId as CSectorId, Ticket};
 use cairn_proofs::seal::{self, Pc1Inputs, Pc1Output, Pc2Output};
 use cairn_proofs::sector::SealProof;
+use fil::Tree;
 use filecoin_hashers::Domain;
 use filecoin_hashers::poseidon::PoseidonDomain;
 use filecoin_hashers::sha256::{Sha256Domain, Sha256Hasher};
@@ -55,14 +56,20 @@ use filecoin_proofs::{
     PieceInfo as FPiece, PrivateReplicaInfo, SealCommitPhase1Output, SealPreCommitOutput,
     SealPreCommitPhase1Output, UnpaddedBytesAmount,
 };
-use fil::Tree;
 use serde_json::{Value, json};
 use storage_proofs_core::proof::ProofScheme;
 use storage_proofs_core::sector::SectorId;
 use storage_proofs_porep::stacked::{self, StackedDrg};
 
 const PHASES: &[&str] = &[
-    "commp", "add_piece", "parents", "pc1", "pc2", "c1", "verify", "wpost",
+    "commp",
+    "add_piece",
+    "parents",
+    "pc1",
+    "pc2",
+    "c1",
+    "verify",
+    "wpost",
 ];
 
 const PHASE_NAMES: &[(&str, &str)] = &[
@@ -136,7 +143,9 @@ fn json_write(path: &Path, v: &impl serde::Serialize) -> Result<()> {
 }
 
 fn json_read<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
-    Ok(serde_json::from_slice(&fs::read(path).with_context(|| path.display().to_string())?)?)
+    Ok(serde_json::from_slice(
+        &fs::read(path).with_context(|| path.display().to_string())?,
+    )?)
 }
 
 /// Runs `phase` of `side` ("cairn", "fil", "fil-mc") in `dir`; returns the
@@ -176,7 +185,8 @@ fn child(side: &str, phase: &str, dir: &Path, threads: usize) -> Result<f64> {
         ("fil", "commp") => {
             let f = File::open(&data)?;
             t = Instant::now();
-            let info = filecoin_proofs::generate_piece_commitment(f, UnpaddedBytesAmount(unpadded))?;
+            let info =
+                filecoin_proofs::generate_piece_commitment(f, UnpaddedBytesAmount(unpadded))?;
             let e = t.elapsed();
             fs::write(sd.join("commp"), fil::hex(&info.commitment))?;
             return Ok(e.as_secs_f64());
@@ -191,7 +201,8 @@ fn child(side: &str, phase: &str, dir: &Path, threads: usize) -> Result<f64> {
             let e = t.elapsed();
             fs::write(
                 sd.join("pieces.json"),
-                json!([{"comm_p": fil::hex(&a.info.comm_p), "padded": a.info.padded_size}]).to_string(),
+                json!([{"comm_p": fil::hex(&a.info.comm_p), "padded": a.info.padded_size}])
+                    .to_string(),
             )?;
             return Ok(e.as_secs_f64());
         }
@@ -229,7 +240,9 @@ fn child(side: &str, phase: &str, dir: &Path, threads: usize) -> Result<f64> {
             let name = sdr::parent_cache_file_name(&sdr::StackedGraph::for_proof(p));
             for e in fs::read_dir(&parents)? {
                 let e = e?.path();
-                if e.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&name)) {
+                if e.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with(&name))
+                {
                     fs::remove_file(&e)?;
                 }
             }
@@ -294,7 +307,8 @@ fn child(side: &str, phase: &str, dir: &Path, threads: usize) -> Result<f64> {
         ("fil", "pc2") => {
             let pc1: SealPreCommitPhase1Output<Tree> = json_read(&sd.join("pc1.json"))?;
             t = Instant::now();
-            let out = filecoin_proofs::seal_pre_commit_phase2::<_, _, Tree>(&cfg, pc1, &cache, &sealed)?;
+            let out =
+                filecoin_proofs::seal_pre_commit_phase2::<_, _, Tree>(&cfg, pc1, &cache, &sealed)?;
             let e = t.elapsed();
             json_write(&sd.join("pc2.json"), &out)?;
             return Ok(e.as_secs_f64());
@@ -346,7 +360,11 @@ fn child(side: &str, phase: &str, dir: &Path, threads: usize) -> Result<f64> {
                 k: None,
                 seed: Some(c1.seed),
             };
-            let ok = StackedDrg::<Tree, Sha256Hasher>::verify_all_partitions(&pp, &public, &c1.vanilla_proofs)?;
+            let ok = StackedDrg::<Tree, Sha256Hasher>::verify_all_partitions(
+                &pp,
+                &public,
+                &c1.vanilla_proofs,
+            )?;
             let e = t.elapsed();
             ensure!(ok, "filecoin-proofs refused its own vanilla proof");
             return Ok(e.as_secs_f64());
@@ -381,8 +399,11 @@ fn child(side: &str, phase: &str, dir: &Path, threads: usize) -> Result<f64> {
                 inp.prover_id,
             )?;
             let ch = ch.get(&sid).context("no challenges")?;
-            let replica = PrivateReplicaInfo::<Tree>::new(sealed.clone(), pc2.comm_r, cache.clone())?;
-            let proof = filecoin_proofs::generate_single_vanilla_proof::<Tree>(&post_cfg, sid, &replica, ch)?;
+            let replica =
+                PrivateReplicaInfo::<Tree>::new(sealed.clone(), pc2.comm_r, cache.clone())?;
+            let proof = filecoin_proofs::generate_single_vanilla_proof::<Tree>(
+                &post_cfg, sid, &replica, ch,
+            )?;
             let e = t.elapsed();
             json_write(&sd.join("wpost.json"), &proof)?;
             return Ok(e.as_secs_f64());
@@ -457,16 +478,29 @@ fn wait_quiet(minutes: u64) -> String {
         if start.elapsed() >= Duration::from_secs(minutes * 60) {
             return format!(
                 "machine busy (load {l:.2}{}; waited {} min)",
-                if c.is_empty() { String::new() } else { format!(", {}", c.join(" ")) },
+                if c.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {}", c.join(" "))
+                },
                 minutes
             );
         }
-        eprintln!("  waiting for a quiet machine: load {l:.2}, {} compiler(s)", c.len());
+        eprintln!(
+            "  waiting for a quiet machine: load {l:.2}, {} compiler(s)",
+            c.len()
+        );
         std::thread::sleep(Duration::from_secs(60));
     }
 }
 
-fn run_child(side: &str, phase: &str, dir: &Path, threads: usize, env: &[(&str, &str)]) -> Result<Sample> {
+fn run_child(
+    side: &str,
+    phase: &str,
+    dir: &Path,
+    threads: usize,
+    env: &[(&str, &str)],
+) -> Result<Sample> {
     let exe = std::env::current_exe()?;
     let busy0 = machine_busy_s();
     let mut cmd = Command::new(exe);
@@ -537,7 +571,9 @@ fn main() -> Result<()> {
     let mut sizes = vec![SealProof::StackedDrg2KiBV1_1, SealProof::StackedDrg8MiBV1_1];
     let mut seed: Option<u64> = None;
     let mut work: Option<PathBuf> = None;
-    let mut threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let mut threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     let mut wait_min = 20u64;
     let mut json_out: Option<PathBuf> = None;
     let mut phase: Option<(String, String)> = None;
@@ -550,7 +586,10 @@ fn main() -> Result<()> {
         let mut val = || it.next().with_context(|| format!("{a} needs a value"));
         match a.as_str() {
             "--sizes" => {
-                sizes = val()?.split(',').map(fil::parse_size).collect::<Result<_>>()?;
+                sizes = val()?
+                    .split(',')
+                    .map(fil::parse_size)
+                    .collect::<Result<_>>()?;
             }
             "--seed" => seed = Some(val()?.parse()?),
             "--work" => work = Some(PathBuf::from(val()?)),
@@ -620,15 +659,28 @@ fn main() -> Result<()> {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_default();
-    println!("fil_bench: cairn-proofs vs filecoin-proofs 19.1.0{}", if multicore() { " (built with multicore-sdr)" } else { "" });
-    println!("machine: {} ; {date} ; seed {seed} ; cairn threads {threads}", fil::machine());
+    println!(
+        "fil_bench: cairn-proofs vs filecoin-proofs 19.1.0{}",
+        if multicore() {
+            " (built with multicore-sdr)"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "machine: {} ; {date} ; seed {seed} ; cairn threads {threads}",
+        fil::machine()
+    );
     let mut report = Vec::new();
     for p in sizes {
         let size = fil::size_name(p);
         let dir = work.join(size);
         let reusing = reuse && dir.join("inputs.json").exists() && dir.join("data").exists();
         if reusing {
-            println!("{size}: reusing {} (inputs, data and earlier phases' outputs)", dir.display());
+            println!(
+                "{size}: reusing {} (inputs, data and earlier phases' outputs)",
+                dir.display()
+            );
         } else {
             if dir.exists() {
                 fs::remove_dir_all(&dir)?;
@@ -648,7 +700,11 @@ fn main() -> Result<()> {
         });
         if !reusing {
             fs::write(dir.join("inputs.json"), inputs.to_string())?;
-            write_data(&dir.join("data"), p.unpadded_sector_size(), rand_core::RngCore::next_u64(&mut rng))?;
+            write_data(
+                &dir.join("data"),
+                p.unpadded_sector_size(),
+                rand_core::RngCore::next_u64(&mut rng),
+            )?;
         }
 
         let state = wait_quiet(wait_min);
@@ -679,7 +735,10 @@ fn main() -> Result<()> {
             // never reported for a wrong result.
             match ph {
                 "commp" => {
-                    let (a, b) = (fs::read(dir.join("cairn/commp"))?, fs::read(dir.join("fil/commp"))?);
+                    let (a, b) = (
+                        fs::read(dir.join("cairn/commp"))?,
+                        fs::read(dir.join("fil/commp"))?,
+                    );
                     ensure!(a == b, "CommP differs");
                 }
                 "pc1" => {
@@ -701,7 +760,10 @@ fn main() -> Result<()> {
                 "pc2" => {
                     let c = Pc2Output::from_bytes(&fs::read(dir.join("cairn/pc2.bin"))?)?;
                     let f: SealPreCommitOutput = json_read(&dir.join("fil/pc2.json"))?;
-                    ensure!(c.comm_r == f.comm_r && c.comm_d == f.comm_d, "CommR/CommD differ");
+                    ensure!(
+                        c.comm_r == f.comm_r && c.comm_d == f.comm_d,
+                        "CommR/CommD differ"
+                    );
                 }
                 _ => {}
             }
@@ -721,13 +783,33 @@ fn main() -> Result<()> {
     for (size, state, rows) in &report {
         println!("### {size} ({state})\n");
         let mc = multicore();
-        print!("| phase | cairn wall | cairn peak RSS | filecoin-proofs wall | filecoin-proofs peak RSS | fil / cairn |");
-        println!("{}", if mc { " fil multicore-sdr wall | fil mc peak RSS |" } else { "" });
-        println!("| --- | ---: | ---: | ---: | ---: | ---: |{}", if mc { " ---: | ---: |" } else { "" });
+        print!(
+            "| phase | cairn wall | cairn peak RSS | filecoin-proofs wall | filecoin-proofs peak RSS | fil / cairn |"
+        );
+        println!(
+            "{}",
+            if mc {
+                " fil multicore-sdr wall | fil mc peak RSS |"
+            } else {
+                ""
+            }
+        );
+        println!(
+            "| --- | ---: | ---: | ---: | ---: | ---: |{}",
+            if mc { " ---: | ---: |" } else { "" }
+        );
         for (ph, name) in PHASE_NAMES {
             let Some(r) = rows.get(ph) else { continue };
-            let (Some(c), Some(f)) = (r.get("cairn"), r.get("fil")) else { continue };
-            let busy = |s: &Sample| if s.other_cpu_s > 0.1 * s.wall_s.max(1.0) { " (busy)" } else { "" };
+            let (Some(c), Some(f)) = (r.get("cairn"), r.get("fil")) else {
+                continue;
+            };
+            let busy = |s: &Sample| {
+                if s.other_cpu_s > 0.1 * s.wall_s.max(1.0) {
+                    " (busy)"
+                } else {
+                    ""
+                }
+            };
             print!(
                 "| {name} | {}{} | {} | {}{} | {} | {:.2}x |",
                 fmt_s(c.wall_s),
@@ -739,7 +821,12 @@ fn main() -> Result<()> {
                 f.wall_s / c.wall_s.max(1e-9)
             );
             match r.get("fil-mc") {
-                Some(m) => println!(" {}{} | {} |", fmt_s(m.wall_s), busy(m), fmt_rss(m.maxrss_kib)),
+                Some(m) => println!(
+                    " {}{} | {} |",
+                    fmt_s(m.wall_s),
+                    busy(m),
+                    fmt_rss(m.maxrss_kib)
+                ),
                 None if mc => println!(" | |"),
                 None => println!(),
             }

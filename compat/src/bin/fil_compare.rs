@@ -44,12 +44,10 @@ use cairn_proofs::sdr::{self, ProverId, SectorId as CSectorId, Ticket};
 use cairn_proofs::seal::{self, Pc1Inputs};
 use cairn_proofs::sector::SealProof;
 use cairn_proofs::tree::MerklePath;
+use fil::Tree;
 use filecoin_hashers::Domain;
 use filecoin_hashers::poseidon::{PoseidonDomain, PoseidonHasher};
-use filecoin_proofs::{
-    PieceInfo as FPiece, PrivateReplicaInfo, SectorSize, UnpaddedBytesAmount,
-};
-use fil::Tree;
+use filecoin_proofs::{PieceInfo as FPiece, PrivateReplicaInfo, SectorSize, UnpaddedBytesAmount};
 use storage_proofs_core::merkle::{MerkleProofTrait, MerkleTreeTrait};
 use storage_proofs_core::sector::SectorId;
 use storage_proofs_porep::stacked::{self, ColumnProof};
@@ -98,7 +96,14 @@ impl Tally {
         }
     }
 
-    fn bytes(&mut self, row: &'static str, size: &'static str, ctx: &str, ours: &[u8], theirs: &[u8]) {
+    fn bytes(
+        &mut self,
+        row: &'static str,
+        size: &'static str,
+        ctx: &str,
+        ours: &[u8],
+        theirs: &[u8],
+    ) {
         self.record(row, size, ctx, fil::first_byte_diff(ours, theirs));
     }
 
@@ -149,7 +154,9 @@ fn parse_args() -> Result<Args> {
     let mut work = None;
     let mut keep = false;
     let mut inject_fault = false;
-    let mut threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let mut threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         let mut val = || it.next().with_context(|| format!("{a} needs a value"));
@@ -341,7 +348,9 @@ fn levels_diff(what: &str, ours: &Levels, theirs: &Levels) -> Option<String> {
     }
     for (lvl, ((ia, sa), (ib, sb))) in ours.1.iter().zip(&theirs.1).enumerate() {
         if ia != ib {
-            return Some(format!("{what}: level {lvl}: index cairn {ia}, filecoin-proofs {ib}"));
+            return Some(format!(
+                "{what}: level {lvl}: index cairn {ia}, filecoin-proofs {ib}"
+            ));
         }
         if sa.len() != sb.len() {
             return Some(format!(
@@ -366,8 +375,8 @@ type TreeProof = <Tree as MerkleTreeTrait>::Proof;
 /// it with these field names).
 fn fil_column(cp: &ColumnProof<TreeProof>) -> Result<(Vec<[u8; 32]>, Levels)> {
     let v = serde_json::to_value(cp)?;
-    let rows: Vec<PoseidonDomain> = serde_json::from_value(v["column"]["rows"].clone())
-        .context("ColumnProof.column.rows")?;
+    let rows: Vec<PoseidonDomain> =
+        serde_json::from_value(v["column"]["rows"].clone()).context("ColumnProof.column.rows")?;
     let proof: TreeProof = serde_json::from_value(v["inclusion_proof"].clone())
         .context("ColumnProof.inclusion_proof")?;
     Ok((rows.iter().map(le32).collect(), fil_levels(&proof)))
@@ -421,7 +430,11 @@ fn run_case(
         let mut fw = BufWriter::new(File::create(&f_staged)?);
         let mut cw = BufWriter::new(File::create(&c_staged)?);
         for (i, p) in c.pieces.iter().enumerate() {
-            let pctx = format!("{ctx} piece {i} ({} B padded, {} B payload)", p.padded, p.payload.len());
+            let pctx = format!(
+                "{ctx} piece {i} ({} B padded, {} B payload)",
+                p.padded,
+                p.payload.len()
+            );
             let ours = commp::commp(&p.payload)?;
             let theirs = filecoin_proofs::generate_piece_commitment(
                 p.reader(),
@@ -434,7 +447,11 @@ fn run_case(
                 &ours.comm_p,
                 &theirs.commitment,
             );
-            ensure!(ours.padded_size == p.padded, "cairn piece size {}", ours.padded_size);
+            ensure!(
+                ours.padded_size == p.padded,
+                "cairn piece size {}",
+                ours.padded_size
+            );
 
             let (f_info, _) = filecoin_proofs::add_piece(
                 p.reader(),
@@ -489,7 +506,13 @@ fn run_case(
     let c_pieces = cairn_pieces_of(&c_added);
     let ours_d = pieces::comm_d(s, &c_pieces)?;
     let theirs_d = filecoin_proofs::compute_comm_d(SectorSize(s), &f_infos)?;
-    tally.bytes("CommD (compute_comm_d / pieces::comm_d)", size, &ctx, &ours_d, &theirs_d);
+    tally.bytes(
+        "CommD (compute_comm_d / pieces::comm_d)",
+        size,
+        &ctx,
+        &ours_d,
+        &theirs_d,
+    );
 
     // PreCommit 1.
     let prover = c.prover_id;
@@ -563,14 +586,27 @@ fn run_case(
 
     // PreCommit 2.
     let t = Instant::now();
-    let f_pc2 = filecoin_proofs::seal_pre_commit_phase2::<_, _, Tree>(&cfg, f_pc1, &f_cache, &f_sealed)?;
+    let f_pc2 =
+        filecoin_proofs::seal_pre_commit_phase2::<_, _, Tree>(&cfg, f_pc1, &f_cache, &f_sealed)?;
     let f_pc2_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let c_pc2 = seal::precommit2(&c_pc1, &c_staged, &c_cache, &c_sealed, args.threads)?;
     let c_pc2_s = t.elapsed().as_secs_f64();
     let replica = PrivateReplicaInfo::<Tree>::new(f_sealed.clone(), f_pc2.comm_r, f_cache.clone())?;
-    tally.bytes("CommC", size, &ctx, &c_pc2.comm_c, &le32(&replica.safe_comm_c()));
-    tally.bytes("CommRLast", size, &ctx, &c_pc2.comm_r_last, &le32(&replica.safe_comm_r_last()));
+    tally.bytes(
+        "CommC",
+        size,
+        &ctx,
+        &c_pc2.comm_c,
+        &le32(&replica.safe_comm_c()),
+    );
+    tally.bytes(
+        "CommRLast",
+        size,
+        &ctx,
+        &c_pc2.comm_r_last,
+        &le32(&replica.safe_comm_r_last()),
+    );
     tally.bytes("CommR", size, &ctx, &c_pc2.comm_r, &f_pc2.comm_r);
     tally.record(
         "sealed replica (bytes)",
@@ -636,9 +672,13 @@ fn run_case(
             k,
         )?;
         let diff = if ours != theirs {
-            Some(format!("partition {k}: cairn {ours:?}, filecoin-proofs {theirs:?}"))
+            Some(format!(
+                "partition {k}: cairn {ours:?}, filecoin-proofs {theirs:?}"
+            ))
         } else if indep != theirs {
-            Some(format!("partition {k}: challenges::porep_challenges {indep:?}, filecoin-proofs {theirs:?}"))
+            Some(format!(
+                "partition {k}: challenges::porep_challenges {indep:?}, filecoin-proofs {theirs:?}"
+            ))
         } else {
             None
         };
@@ -680,7 +720,11 @@ fn run_case(
                     diff = fil::first_byte_diff(&ours, &theirs)
                         .map(|d| format!("column {j} labels: {d}"))
                         .or_else(|| {
-                            levels_diff(&format!("column {j} tree_c path"), &cairn_levels(&cc.path), &path)
+                            levels_diff(
+                                &format!("column {j} tree_c path"),
+                                &cairn_levels(&cc.path),
+                                &path,
+                            )
                         });
                 }
             }
@@ -705,7 +749,10 @@ fn run_case(
         &[sid],
         prover,
     )?;
-    let f_ch = f_ch.get(&sid).context("no challenges for the sector")?.clone();
+    let f_ch = f_ch
+        .get(&sid)
+        .context("no challenges for the sector")?
+        .clone();
     let rand = PostRandomness::new(c.randomness)?;
     let wpost = proof.window_post();
     let c_ch = challenges::window_post_challenges(
@@ -720,7 +767,8 @@ fn run_case(
         &ctx,
         (c_ch != f_ch).then(|| format!("cairn {c_ch:?}, filecoin-proofs {f_ch:?}")),
     );
-    let f_post = filecoin_proofs::generate_single_vanilla_proof::<Tree>(&post_cfg, sid, &replica, &f_ch)?;
+    let f_post =
+        filecoin_proofs::generate_single_vanilla_proof::<Tree>(&post_cfg, sid, &replica, &f_ch)?;
     let c_post = post::prove(
         wpost,
         &rand,
@@ -732,10 +780,20 @@ fn run_case(
             sealed: &c_sealed,
         }],
     )?;
-    let f_paths = &f_post.vanilla_proof.sectors.first().context("no sector proof")?.inclusion_proofs;
+    let f_paths = &f_post
+        .vanilla_proof
+        .sectors
+        .first()
+        .context("no sector proof")?
+        .inclusion_proofs;
     let c_paths = &c_post.sectors.first().context("no sector proof")?.paths;
-    let mut diff = (f_paths.len() != c_paths.len())
-        .then(|| format!("{} openings, filecoin-proofs {}", c_paths.len(), f_paths.len()));
+    let mut diff = (f_paths.len() != c_paths.len()).then(|| {
+        format!(
+            "{} openings, filecoin-proofs {}",
+            c_paths.len(),
+            f_paths.len()
+        )
+    });
     for (i, (fp, cp)) in f_paths.iter().zip(c_paths).enumerate() {
         if diff.is_some() {
             break;
@@ -776,7 +834,9 @@ fn main() -> Result<()> {
     let args = parse_args()?;
     let (fil_parents, cairn_parents) = fil::init_env(&fil::default_cache_base())?;
     fs::create_dir_all(&args.work)?;
-    println!("fil_compare: cairn-proofs vs filecoin-proofs 19.1.0 (interactive PoRep v1.1, WindowPoSt v1.2)");
+    println!(
+        "fil_compare: cairn-proofs vs filecoin-proofs 19.1.0 (interactive PoRep v1.1, WindowPoSt v1.2)"
+    );
     println!("run seed {} ; work dir {}", args.seed, args.work.display());
     println!(
         "parent caches: filecoin-proofs {} ; cairn {}",
@@ -816,8 +876,16 @@ fn main() -> Result<()> {
                 "case {i} ({})",
                 if multi { "multi-piece" } else { "one piece" }
             );
-            run_case(&args, &mut tally, &mut state, &fil_parents, &cairn_parents, &case, &label)
-                .with_context(|| format!("{size} {label}, case seed {seed}"))?;
+            run_case(
+                &args,
+                &mut tally,
+                &mut state,
+                &fil_parents,
+                &cairn_parents,
+                &case,
+                &label,
+            )
+            .with_context(|| format!("{size} {label}, case seed {seed}"))?;
         }
     }
     println!();

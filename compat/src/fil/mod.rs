@@ -131,9 +131,7 @@ pub fn range(rng: &mut ChaCha20Rng, lo: u64, hi: u64) -> u64 {
 /// A seed for case `index` of `size`, from the run's seed (SplitMix64 of
 /// the three), printed with each case so one can be rerun alone.
 pub fn case_seed(run_seed: u64, size: u64, index: u64) -> u64 {
-    let mut z = run_seed
-        ^ size.rotate_left(17)
-        ^ index.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let mut z = run_seed ^ size.rotate_left(17) ^ index.wrapping_mul(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
@@ -160,8 +158,12 @@ pub fn first_byte_diff(ours: &[u8], theirs: &[u8]) -> Option<String> {
 /// Where two files first differ (streamed, 1 MiB at a time), or `None`.
 pub fn first_file_diff(ours: &Path, theirs: &Path) -> Result<Option<String>> {
     let (la, lb) = (
-        std::fs::metadata(ours).with_context(|| ours.display().to_string())?.len(),
-        std::fs::metadata(theirs).with_context(|| theirs.display().to_string())?.len(),
+        std::fs::metadata(ours)
+            .with_context(|| ours.display().to_string())?
+            .len(),
+        std::fs::metadata(theirs)
+            .with_context(|| theirs.display().to_string())?
+            .len(),
     );
     let mut a = File::open(ours)?;
     let mut b = File::open(theirs)?;
