@@ -25,9 +25,10 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 fn fixture() -> Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/fil-proofs-19.1.0-sdr-vectors.json"
+    let text = std::fs::read_to_string(format!(
+        "{}/tests/fixtures/fil-proofs-19.1.0-sdr-vectors.json",
+        std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned())
     ))
     .unwrap();
     serde_json::from_str(&text).unwrap()

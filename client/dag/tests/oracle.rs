@@ -24,11 +24,14 @@ use sha2::{Digest, Sha256};
 const PIECE: usize = 1 << 20;
 
 fn vectors() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/oracle-vectors.json"
+    // The manifest folder at run time (cargo sets it): a test binary reused
+    // from another checkout must read this checkout's fixtures.
+    let path = format!(
+        "{}/tests/fixtures/oracle-vectors.json",
+        std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned())
     );
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 

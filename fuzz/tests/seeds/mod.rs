@@ -8,7 +8,7 @@
 mod proofs;
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::PathBuf;
 
 use cairn_dag::car::{CarWriter, WalkOptions, car_header, export_car, frame_prefix};
 use cairn_dag::pb::{PbLink, PbNode};
@@ -21,7 +21,8 @@ use cid::{Cid, Version};
 type Blocks = HashMap<Cid, Vec<u8>>;
 
 fn write(target: &str, name: &str, bytes: &[u8]) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus").join(target);
+    let root = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned());
+    let dir = PathBuf::from(root).join("corpus").join(target);
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     std::fs::write(dir.join(name), bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
 }
