@@ -42,4 +42,5 @@ pub mod post;
 pub mod sdr;
 pub mod seal;
 pub mod sector;
+pub mod snark;
 pub mod tree;

@@ -2,6 +2,8 @@
 //! folders, output parsed from stdout and stderr.
 #![allow(dead_code)]
 
+pub mod post_sector;
+
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
