@@ -283,6 +283,72 @@ impl ConstraintSystem for TestCs {
     }
 }
 
+/// Checks a witness as it is synthesized, keeping only values: for
+/// circuits too large to keep every constraint (the PoRep circuit).
+#[derive(Debug, Default)]
+pub struct CheckCs {
+    inputs: Vec<Fr>,
+    aux: Vec<Fr>,
+    constraints: usize,
+    first_unsatisfied: Option<usize>,
+}
+
+impl CheckCs {
+    /// An empty system.
+    pub fn new() -> Self {
+        CheckCs::default()
+    }
+
+    /// Constraints enforced so far.
+    pub fn constraints(&self) -> usize {
+        self.constraints
+    }
+
+    /// The index of the first unsatisfied constraint, if any.
+    pub fn which_unsatisfied(&self) -> Option<usize> {
+        self.first_unsatisfied
+    }
+
+    /// Whether every constraint held.
+    pub fn is_satisfied(&self) -> bool {
+        self.first_unsatisfied.is_none()
+    }
+
+    /// The public inputs allocated (not counting `One`).
+    pub fn inputs(&self) -> &[Fr] {
+        &self.inputs
+    }
+}
+
+impl ConstraintSystem for CheckCs {
+    fn needs_values(&self) -> bool {
+        true
+    }
+
+    fn alloc(&mut self, value: Option<Fr>) -> Result<Variable, SynthesisError> {
+        self.aux
+            .push(value.ok_or(SynthesisError::AssignmentMissing)?);
+        Ok(Variable::Aux(self.aux.len() as u32 - 1))
+    }
+
+    fn alloc_input(&mut self, value: Option<Fr>) -> Result<Variable, SynthesisError> {
+        self.inputs
+            .push(value.ok_or(SynthesisError::AssignmentMissing)?);
+        Ok(Variable::Input(self.inputs.len() as u32 - 1))
+    }
+
+    fn enforce(&mut self, a: &Lc, b: &Lc, c: &Lc) {
+        if self.first_unsatisfied.is_none() {
+            let ev = |l: &Lc| l.eval(&self.inputs, &self.aux);
+            let ok = matches!((ev(a), ev(b), ev(c)), (Some(a), Some(b), Some(c)) if a * b == c);
+            if !ok {
+                self.first_unsatisfied = Some(self.constraints);
+            }
+        }
+        self.constraints += 1;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

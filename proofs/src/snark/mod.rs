@@ -7,4 +7,5 @@ pub mod backend;
 pub mod cs;
 pub mod gadgets;
 pub mod groth16;
+pub mod porep_circuit;
 pub mod post_circuit;

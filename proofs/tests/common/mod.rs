@@ -2,6 +2,7 @@
 //! folders, output parsed from stdout and stderr.
 #![allow(dead_code)]
 
+pub mod porep_sector;
 pub mod post_sector;
 
 use std::io::{BufRead, BufReader};

@@ -1,0 +1,148 @@
+//! The PoRep circuit on a real 2 KiB seal: the vanilla proof verifies; the
+//! circuit is satisfied by the honest witness and not by tampered
+//! witnesses or inputs; its size is pinned. (The Groth16 round trip of
+//! this 2.7 M-constraint circuit needs cached parameters: see
+//! `snark_porep_groth16`.)
+
+mod common;
+
+use cairn_proofs::field::Fr;
+use cairn_proofs::porep::{self, PorepPublic};
+use cairn_proofs::snark::cs::{CheckCs, Circuit, Counter};
+use cairn_proofs::snark::porep_circuit::{PorepCircuit, public_inputs};
+use common::porep_sector::{P, Sector};
+
+fn check(c: &PorepCircuit<'_>) -> Option<usize> {
+    let mut cs = CheckCs::new();
+    match c.synthesize(&mut cs) {
+        Ok(()) => cs.which_unsatisfied(),
+        Err(_) => Some(usize::MAX),
+    }
+}
+
+#[test]
+fn porep_circuit_is_satisfied_only_by_the_honest_witness() {
+    let parents = tempfile::tempdir().unwrap();
+    let s = Sector::seal(parents.path(), 1, 42, 0);
+    let c1 = s.commit1([9; 32]);
+    porep::verify(&c1.public, &c1.partitions).unwrap();
+    let part = &c1.partitions[0];
+    let inputs = public_inputs(&c1.public, 0).unwrap();
+    let honest = PorepCircuit {
+        proof: P,
+        inputs: Some(&inputs),
+        witness: Some(part),
+    };
+    assert_eq!(check(&honest), None);
+
+    let size = Counter::of(&PorepCircuit::blank(P)).unwrap();
+    // rust-fil-proofs' StackedCircuit at 2 KiB: 2,687,921 constraints.
+    assert_eq!((size.constraints, size.inputs), (2_698_162, 33));
+
+    // Wrong public inputs: CommR, CommD, the replica id, a challenge.
+    for i in [0usize, 1, 2, 3, 4, 20] {
+        let mut wrong = inputs.clone();
+        wrong[i] += Fr::from(1u64);
+        assert!(
+            check(&PorepCircuit {
+                inputs: Some(&wrong),
+                ..honest.clone()
+            })
+            .is_some(),
+            "input {i}"
+        );
+    }
+    // Another seed's inputs with this proof.
+    let other = PorepPublic {
+        seed: [10; 32],
+        ..c1.public
+    };
+    let other_inputs = public_inputs(&other, 0).unwrap();
+    assert!(
+        check(&PorepCircuit {
+            inputs: Some(&other_inputs),
+            ..honest.clone()
+        })
+        .is_some()
+    );
+    // Tampered witnesses: a label, a data node, a replica node, a sibling.
+    let mut t = part.clone();
+    t.challenges[0].columns[3].labels[1][0] ^= 1;
+    assert!(
+        check(&PorepCircuit {
+            witness: Some(&t),
+            ..honest.clone()
+        })
+        .is_some()
+    );
+    let mut t = part.clone();
+    t.challenges[1].data_path.leaf[0] ^= 1;
+    assert!(
+        check(&PorepCircuit {
+            witness: Some(&t),
+            ..honest.clone()
+        })
+        .is_some()
+    );
+    let mut t = part.clone();
+    t.challenges[1].replica_path.levels[0].siblings[2][0] ^= 1;
+    assert!(
+        check(&PorepCircuit {
+            witness: Some(&t),
+            ..honest.clone()
+        })
+        .is_some()
+    );
+    let mut t = part.clone();
+    t.comm_c[0] ^= 1;
+    assert!(
+        check(&PorepCircuit {
+            witness: Some(&t),
+            ..honest.clone()
+        })
+        .is_some()
+    );
+}
+
+/// The full Groth16 round trip of the 2 KiB PoRep circuit, with freshly
+/// generated parameters: minutes on 2 cores, so in `.ci/full` until the
+/// parameter cache lands.
+#[test]
+#[ignore = "heavy: generates 2.7 M-constraint Groth16 parameters (.ci/full)"]
+fn porep_groth16_round_trip_2kib() {
+    use cairn_proofs::snark::backend::CpuBackend;
+    use cairn_proofs::snark::groth16;
+    use rand_chacha::ChaCha20Rng;
+    use rand_chacha::rand_core::SeedableRng;
+
+    let parents = tempfile::tempdir().unwrap();
+    let s = Sector::seal(parents.path(), 1, 42, 0);
+    let c1 = s.commit1([9; 32]);
+    let inputs = public_inputs(&c1.public, 0).unwrap();
+    let honest = PorepCircuit {
+        proof: P,
+        inputs: Some(&inputs),
+        witness: Some(&c1.partitions[0]),
+    };
+    let mut rng = ChaCha20Rng::seed_from_u64(11);
+    let t = std::time::Instant::now();
+    let pk = groth16::generate_keys(&PorepCircuit::blank(P), &mut rng).unwrap();
+    eprintln!("keys: {:.1} s", t.elapsed().as_secs_f64());
+    let pvk = groth16::prepare(&pk.vk);
+    let t = std::time::Instant::now();
+    let (proof, timings) = groth16::prove(&honest, &pk, &CpuBackend, &mut rng).unwrap();
+    eprintln!("prove: {:.1} s ({timings:?})", t.elapsed().as_secs_f64());
+    assert!(groth16::verify(&pvk, &inputs, &proof));
+    let mut wrong = inputs.clone();
+    wrong[2] += Fr::from(1u64);
+    assert!(!groth16::verify(&pvk, &wrong, &proof));
+    let other = PorepPublic {
+        seed: [10; 32],
+        ..c1.public
+    };
+    assert!(!groth16::verify(
+        &pvk,
+        &public_inputs(&other, 0).unwrap(),
+        &proof
+    ));
+}
