@@ -16,7 +16,9 @@
 //!   Commit 1 outputs;
 //! - [`porep_proof`]: a vanilla PoRep partition proof, decoded and verified;
 //! - [`post_proof`]: a vanilla WindowPoSt partition proof, likewise;
-//! - [`piece_cid`]: v1 and v2 piece CIDs, from text and from binary CIDs.
+//! - [`piece_cid`]: v1 and v2 piece CIDs, from text and from binary CIDs;
+//! - [`groth16_proof`]: Groth16 proof bytes (curve and subgroup checks);
+//! - [`groth16_keys`]: verifying keys and parameter files.
 //!
 //! The proof targets' known-honest proofs live in [`proofs_fixture`].
 
@@ -25,6 +27,8 @@
 
 mod car;
 mod cid_text;
+mod groth16;
+mod groth16_keys;
 mod pb;
 mod phase_outputs;
 mod piece_cid;
@@ -35,6 +39,8 @@ mod s3;
 
 pub use car::car_reader;
 pub use cid_text::cid_parse;
+pub use groth16::groth16_proof;
+pub use groth16_keys::groth16_keys;
 pub use pb::dag_pb;
 pub use phase_outputs::proofs_phase_outputs;
 pub use piece_cid::piece_cid;
@@ -48,7 +54,7 @@ pub use s3::{PART_ONE, fixture_object};
 pub type Target = fn(&[u8]);
 
 /// Every target, by name, for the replay test and tools.
-pub const TARGETS: [(&str, Target); 8] = [
+pub const TARGETS: [(&str, Target); 10] = [
     ("car_reader", car_reader),
     ("dag_pb", dag_pb),
     ("cid_parse", cid_parse),
@@ -57,4 +63,6 @@ pub const TARGETS: [(&str, Target); 8] = [
     ("porep_proof", porep_proof),
     ("post_proof", post_proof),
     ("piece_cid", piece_cid),
+    ("groth16_proof", groth16_proof),
+    ("groth16_keys", groth16_keys),
 ];

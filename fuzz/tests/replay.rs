@@ -39,6 +39,16 @@ fn replay(target: &str, run: fn(&[u8])) {
 }
 
 #[test]
+fn groth16_keys() {
+    replay("groth16_keys", cairn_fuzz::groth16_keys);
+}
+
+#[test]
+fn groth16_proof() {
+    replay("groth16_proof", cairn_fuzz::groth16_proof);
+}
+
+#[test]
 fn car_reader() {
     replay("car_reader", cairn_fuzz::car_reader);
 }
@@ -120,7 +130,9 @@ fn every_target_is_replayed() {
             "proofs_phase_outputs",
             "porep_proof",
             "post_proof",
-            "piece_cid"
+            "piece_cid",
+            "groth16_proof",
+            "groth16_keys"
         ]
     );
     for name in names {

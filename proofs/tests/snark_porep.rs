@@ -1,8 +1,7 @@
 //! The PoRep circuit on a real 2 KiB seal: the vanilla proof verifies; the
 //! circuit is satisfied by the honest witness and not by tampered
 //! witnesses or inputs; its size is pinned. (The Groth16 round trip of
-//! this 2.7 M-constraint circuit needs cached parameters: see
-//! `snark_porep_groth16`.)
+//! this 2.7 M-constraint circuit is `snark_porep_groth16`.)
 
 mod common;
 
@@ -102,47 +101,4 @@ fn porep_circuit_is_satisfied_only_by_the_honest_witness() {
         })
         .is_some()
     );
-}
-
-/// The full Groth16 round trip of the 2 KiB PoRep circuit, with freshly
-/// generated parameters: minutes on 2 cores, so in `.ci/full` until the
-/// parameter cache lands.
-#[test]
-#[ignore = "heavy: generates 2.7 M-constraint Groth16 parameters (.ci/full)"]
-fn porep_groth16_round_trip_2kib() {
-    use cairn_proofs::snark::backend::CpuBackend;
-    use cairn_proofs::snark::groth16;
-    use rand_chacha::ChaCha20Rng;
-    use rand_chacha::rand_core::SeedableRng;
-
-    let parents = tempfile::tempdir().unwrap();
-    let s = Sector::seal(parents.path(), 1, 42, 0);
-    let c1 = s.commit1([9; 32]);
-    let inputs = public_inputs(&c1.public, 0).unwrap();
-    let honest = PorepCircuit {
-        proof: P,
-        inputs: Some(&inputs),
-        witness: Some(&c1.partitions[0]),
-    };
-    let mut rng = ChaCha20Rng::seed_from_u64(11);
-    let t = std::time::Instant::now();
-    let pk = groth16::generate_keys(&PorepCircuit::blank(P), &mut rng).unwrap();
-    eprintln!("keys: {:.1} s", t.elapsed().as_secs_f64());
-    let pvk = groth16::prepare(&pk.vk);
-    let t = std::time::Instant::now();
-    let (proof, timings) = groth16::prove(&honest, &pk, &CpuBackend, &mut rng).unwrap();
-    eprintln!("prove: {:.1} s ({timings:?})", t.elapsed().as_secs_f64());
-    assert!(groth16::verify(&pvk, &inputs, &proof));
-    let mut wrong = inputs.clone();
-    wrong[2] += Fr::from(1u64);
-    assert!(!groth16::verify(&pvk, &wrong, &proof));
-    let other = PorepPublic {
-        seed: [10; 32],
-        ..c1.public
-    };
-    assert!(!groth16::verify(
-        &pvk,
-        &public_inputs(&other, 0).unwrap(),
-        &proof
-    ));
 }

@@ -766,4 +766,5 @@ fn make_seed_corpus() {
     cid_seeds();
     s3_seeds();
     proofs::proof_seeds();
+    proofs::groth16_seeds();
 }

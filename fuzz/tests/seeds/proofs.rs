@@ -432,3 +432,45 @@ pub fn proof_seeds() {
     post_seeds(&a, &b, &honest_post);
     piece_cid_seeds();
 }
+
+/// Knows x with x² = y, y public: the smallest circuit with a key.
+struct Square;
+
+impl cairn_proofs::snark::cs::Circuit for Square {
+    fn synthesize<CS: cairn_proofs::snark::cs::ConstraintSystem>(
+        &self,
+        cs: &mut CS,
+    ) -> Result<(), cairn_proofs::snark::cs::SynthesisError> {
+        use cairn_proofs::snark::gadgets::bits::Num;
+        let y = Num::alloc_input(cs, None)?;
+        let x = Num::alloc(cs, None)?;
+        x.square(cs)?.enforce_equal(cs, &y);
+        Ok(())
+    }
+}
+
+/// `groth16_keys` seeds: a real verifying key and parameter file (a tiny
+/// circuit's), and damaged copies; `groth16_proof` seeds: real points.
+pub fn groth16_seeds() {
+    use cairn_proofs::snark::params;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let (pk, _) = params::load_or_generate(dir.path(), "square", &Square, 1, &mut |_| {})
+        .unwrap_or_else(|e| panic!("square keys: {e}"));
+    let id = params::circuit_id("square", &Square).unwrap_or_else(|e| panic!("{e}"));
+    let vk = std::fs::read(dir.path().join(format!("{id}.vk"))).unwrap_or_else(|e| panic!("vk: {e}"));
+    let file = std::fs::read(dir.path().join(format!("{id}.params"))).unwrap_or_else(|e| panic!("params: {e}"));
+    let t = "groth16_keys";
+    let with = |tag: u8, body: &[u8]| [&[tag][..], body].concat();
+    super::write(t, "vk", &with(0, &vk));
+    let mut flipped = vk.clone();
+    flipped[10] ^= 0x40;
+    super::write(t, "vk-flipped", &with(0, &flipped));
+    super::write(t, "vk-truncated", &with(0, &vk[..vk.len() - 1]));
+    super::write(t, "params", &with(1, &file));
+    let mut bad = file.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 1;
+    super::write(t, "params-digest", &with(1, &bad));
+    super::write(t, "params-header", &with(1, &file[..20]));
+    let _ = pk;
+}

@@ -7,5 +7,6 @@ pub mod backend;
 pub mod cs;
 pub mod gadgets;
 pub mod groth16;
+pub mod params;
 pub mod porep_circuit;
 pub mod post_circuit;

@@ -1,0 +1,416 @@
+//! Groth16 parameters on disk: generated locally from a seed for
+//! development networks, cached, and checked on every load.
+//!
+//! **Development only.** Whoever knows the seed (it is in this repository)
+//! knows the toxic waste and can forge proofs. A production network
+//! replaces these files with parameters from a multi-party phase-2
+//! ceremony, as Filecoin ran: every participant re-randomises δ (and the
+//! terms that depend on it) and publishes a proof of the update; the
+//! parameters are sound if any one participant destroyed their share.
+//! Only the file changes: its verifying key's digest is what a ledger's
+//! genesis pins.
+//!
+//! A cache entry is two files in the cache folder, named after the circuit
+//! (its name, its size in constraints, inputs and variables, and the
+//! format version), so a changed circuit never picks up stale keys:
+//!
+//! - `<id>.params`: magic `CRNG`, format version, the SHA-256 of the
+//!   payload, then the proving key (arkworks' uncompressed encoding);
+//! - `<id>.vk`: the verifying key alone, compressed (small; what genesis
+//!   pins by [`vk_digest`]).
+//!
+//! Loading checks the digest before decoding; a mismatch or a short file
+//! is an error naming the file, and the file is left for the operator to
+//! inspect: the cache never regenerates silently over a corrupt entry.
+//! Writing goes through a temporary file, fsync and rename, so a crash
+//! leaves a whole entry or none.
+
+use std::fs::{self, File};
+use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
+
+use rand_chacha::ChaCha20Rng;
+use rand_chacha::rand_core::SeedableRng;
+use sha2::{Digest, Sha256};
+
+use super::cs::{Circuit, Counter, SynthesisError};
+use super::groth16::{self, Groth16Error, ProvingKey, VerifyingKey};
+
+const MAGIC: &[u8; 4] = b"CRNG";
+/// Format version of parameter files.
+pub const PARAMS_VERSION: u16 = 1;
+const HEADER: usize = 4 + 2 + 32;
+
+/// Why parameters could not be had.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParamsError {
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// A file whose digest, header or encoding is wrong: corrupt or
+    /// truncated. It is not replaced automatically.
+    #[error("{path}: corrupt parameter file ({why}); delete it to regenerate")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        why: String,
+    },
+    /// Key generation failed.
+    #[error(transparent)]
+    Generate(#[from] Groth16Error),
+    /// The circuit could not be sized.
+    #[error(transparent)]
+    Synthesis(#[from] SynthesisError),
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ParamsError + '_ {
+    move |source| ParamsError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// The cache file stem for a circuit: its name and its shape.
+pub fn circuit_id<C: Circuit>(name: &str, circuit: &C) -> Result<String, ParamsError> {
+    let size = Counter::of(circuit)?;
+    Ok(format!(
+        "v{PARAMS_VERSION}-{name}-{}c-{}i-{}v",
+        size.constraints, size.inputs, size.aux
+    ))
+}
+
+/// SHA-256 of a verifying key's compressed encoding: what a genesis pins.
+pub fn vk_digest(vk: &VerifyingKey) -> [u8; 32] {
+    let mut bytes = Vec::new();
+    // Writing into a Vec cannot fail.
+    let _ = vk.serialize_compressed(&mut bytes);
+    Sha256::digest(&bytes).into()
+}
+
+/// The development seed's rng for a circuit id.
+fn dev_rng(id: &str, seed: u64) -> ChaCha20Rng {
+    let digest: [u8; 32] = Sha256::new()
+        .chain_update(b"cairn development groth16 parameters, not for production\0")
+        .chain_update(id.as_bytes())
+        .chain_update(seed.to_le_bytes())
+        .finalize()
+        .into();
+    ChaCha20Rng::from_seed(digest)
+}
+
+/// What [`load_or_generate`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Read from the cache.
+    Loaded,
+    /// Generated and written to the cache.
+    Generated,
+}
+
+/// The proving key of `circuit` (its blank shape) from `dir`, generating
+/// it from the development `seed` if the cache has no entry. `progress`
+/// hears one line before a generation starts (they take minutes for the
+/// PoRep circuit).
+pub fn load_or_generate<C: Circuit>(
+    dir: &Path,
+    name: &str,
+    circuit: &C,
+    seed: u64,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(ProvingKey, Source), ParamsError> {
+    let id = circuit_id(name, circuit)?;
+    let path = dir.join(format!("{id}.params"));
+    match File::open(&path) {
+        Ok(f) => return Ok((read_params(&path, f)?, Source::Loaded)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io(&path)(e)),
+    }
+    let size = Counter::of(circuit)?;
+    progress(&format!(
+        "generating development Groth16 parameters for {name} ({} constraints) into {}: \
+         about {:.0} s on 2 cores, once per machine",
+        size.constraints,
+        path.display(),
+        (size.constraints as f64 / 1e6 * SECONDS_PER_MILLION_CONSTRAINTS).max(1.0)
+    ));
+    let pk = groth16::generate_keys(circuit, &mut dev_rng(&id, seed))?;
+    fs::create_dir_all(dir).map_err(io(dir))?;
+    write_params(&path, &pk)?;
+    write_vk(&dir.join(format!("{id}.vk")), &pk.vk)?;
+    Ok((pk, Source::Generated))
+}
+
+/// The development seed every Cairn devnet uses, so that nodes on one
+/// machine or one devnet agree on keys without copying files.
+pub const DEV_SEED: u64 = 20_261_125;
+
+/// The parameter folder: `$CAIRN_PARAMS_DIR`, else
+/// `$HOME/.cache/cairn/params` (outside any clone, so a CI machine
+/// generates each circuit's keys once).
+pub fn default_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("CAIRN_PARAMS_DIR") {
+        return PathBuf::from(d);
+    }
+    let home = std::env::var_os("HOME").map_or_else(std::env::temp_dir, PathBuf::from);
+    home.join(".cache").join("cairn").join("params")
+}
+
+/// The PoRep circuit's development keys for a sector size.
+pub fn porep_keys(
+    dir: &Path,
+    proof: crate::sector::SealProof,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(ProvingKey, Source), ParamsError> {
+    let circuit = super::porep_circuit::PorepCircuit::blank(proof);
+    load_or_generate(
+        dir,
+        &format!("porep-{}", size_name(proof.sector_size())),
+        &circuit,
+        DEV_SEED,
+        progress,
+    )
+}
+
+/// The WindowPoSt circuit's development keys for a sector size.
+pub fn window_post_keys(
+    dir: &Path,
+    post: crate::sector::WindowPostProof,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(ProvingKey, Source), ParamsError> {
+    let circuit = super::post_circuit::WindowPostCircuit::blank(post);
+    let size = size_name(post.seal_proof().sector_size());
+    load_or_generate(
+        dir,
+        &format!("window-post-{size}"),
+        &circuit,
+        DEV_SEED,
+        progress,
+    )
+}
+
+fn size_name(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 30 => format!("{}GiB", b >> 30),
+        b if b >= 1 << 20 => format!("{}MiB", b >> 20),
+        b => format!("{}KiB", b >> 10),
+    }
+}
+
+/// Rough generation cost, for the progress line (measured on the 2-core
+/// development machine; see docs/BENCHMARKS.md).
+const SECONDS_PER_MILLION_CONSTRAINTS: f64 = 50.0;
+
+/// Hashes what passes through it.
+struct Hashing<T> {
+    inner: T,
+    sha: Sha256,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.sha.update(buf.get(..n).unwrap_or_default());
+        Ok(n)
+    }
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.sha.update(buf.get(..n).unwrap_or_default());
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut File) -> std::io::Result<()>,
+) -> Result<(), ParamsError> {
+    let tmp = path.with_extension("tmp");
+    let mut f = File::create(&tmp).map_err(io(&tmp))?;
+    write(&mut f).map_err(io(&tmp))?;
+    f.sync_all().map_err(io(&tmp))?;
+    drop(f);
+    fs::rename(&tmp, path).map_err(io(path))?;
+    if let Some(parent) = path.parent()
+        && let Ok(d) = File::open(parent)
+    {
+        // Best effort: the rename is durable once the folder is synced.
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Streams the key out (never a second copy in memory), then writes the
+/// payload's digest into the header.
+fn write_params(path: &Path, pk: &ProvingKey) -> Result<(), ParamsError> {
+    write_atomically(path, |f| {
+        f.write_all(MAGIC)?;
+        f.write_all(&PARAMS_VERSION.to_le_bytes())?;
+        f.write_all(&[0; 32])?;
+        let mut w = Hashing {
+            inner: BufWriter::with_capacity(1 << 20, f.try_clone()?),
+            sha: Sha256::new(),
+        };
+        pk.serialize_uncompressed(&mut w)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        w.flush()?;
+        let Hashing { inner, sha } = w;
+        // The clone shares the file offset; done writing through it.
+        drop(inner);
+        let digest: [u8; 32] = sha.finalize().into();
+        f.seek(SeekFrom::Start(6))?;
+        f.write_all(&digest)
+    })
+}
+
+fn write_vk(path: &Path, vk: &VerifyingKey) -> Result<(), ParamsError> {
+    let mut bytes = Vec::new();
+    vk.serialize_compressed(&mut bytes)
+        .map_err(|e| io(path)(std::io::Error::other(e.to_string())))?;
+    write_atomically(path, |w| w.write_all(&bytes))
+}
+
+/// Streams the key in while hashing it; the key is returned only if the
+/// digest matches and nothing follows it.
+fn read_params(path: &Path, f: File) -> Result<ProvingKey, ParamsError> {
+    params_from_reader(BufReader::with_capacity(1 << 20, f), path)
+}
+
+/// Decodes a parameter file's bytes from `r` (`path` names it in
+/// errors): the header, the digest over the payload, the key.
+pub fn params_from_reader(mut r: impl Read, path: &Path) -> Result<ProvingKey, ParamsError> {
+    let corrupt = |why: String| ParamsError::Corrupt {
+        path: path.to_owned(),
+        why,
+    };
+    let mut header = [0u8; HEADER];
+    r.read_exact(&mut header)
+        .map_err(|_| corrupt("shorter than its header".into()))?;
+    let (magic, rest) = header.split_at(4);
+    let (version, digest) = rest.split_at(2);
+    if magic != MAGIC {
+        return Err(corrupt("not a Cairn parameter file".into()));
+    }
+    if version != PARAMS_VERSION.to_le_bytes() {
+        return Err(corrupt(format!("format version {version:?}")));
+    }
+    let mut h = Hashing {
+        inner: r,
+        sha: Sha256::new(),
+    };
+    // The digest vouches for the bytes (we wrote them), so the points skip
+    // the curve and subgroup checks, millions of them.
+    let pk = ProvingKey::deserialize_with_mode(&mut h, Compress::No, Validate::No)
+        .map_err(|e| corrupt(format!("undecodable or truncated: {e}")))?;
+    let mut extra = [0u8; 1];
+    if h.read(&mut extra).map_err(io(path))? != 0 {
+        return Err(corrupt("bytes after the key".into()));
+    }
+    let actual: [u8; 32] = h.sha.finalize().into();
+    if actual != digest {
+        return Err(corrupt(format!(
+            "SHA-256 {} where the header says {}",
+            hex::encode(actual),
+            hex::encode(digest)
+        )));
+    }
+    Ok(pk)
+}
+
+/// Reads a verifying key file (compressed, fully validated): for a
+/// validator loading the keys its genesis pins.
+pub fn read_vk(path: &Path) -> Result<VerifyingKey, ParamsError> {
+    let bytes = fs::read(path).map_err(io(path))?;
+    vk_from_bytes(&bytes).map_err(|why| ParamsError::Corrupt {
+        path: path.to_owned(),
+        why,
+    })
+}
+
+/// Decodes a verifying key's compressed bytes, checking every point (on
+/// the curve, in the subgroup) and that nothing follows.
+pub fn vk_from_bytes(bytes: &[u8]) -> Result<VerifyingKey, String> {
+    let mut r = bytes;
+    let vk =
+        VerifyingKey::deserialize_compressed(&mut r).map_err(|e| format!("verifying key: {e}"))?;
+    if !r.is_empty() {
+        return Err(format!("{} bytes after the verifying key", r.len()));
+    }
+    Ok(vk)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::cs::{ConstraintSystem, SynthesisError};
+    use super::super::gadgets::bits::Num;
+    use super::*;
+    use crate::field::Fr;
+
+    struct Square(Option<Fr>);
+
+    impl Circuit for Square {
+        fn synthesize<CS: ConstraintSystem>(&self, cs: &mut CS) -> Result<(), SynthesisError> {
+            let y = Num::alloc_input(cs, self.0.map(|x| x * x))?;
+            let x = Num::alloc(cs, self.0)?;
+            x.square(cs)?.enforce_equal(cs, &y);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn generates_once_loads_after_and_refuses_corruption() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut lines = Vec::new();
+        let (pk, src) = load_or_generate(dir.path(), "square", &Square(None), 1, &mut |l| {
+            lines.push(l.to_owned())
+        })
+        .unwrap();
+        assert_eq!(src, Source::Generated);
+        assert_eq!(lines.len(), 1);
+        let (again, src) =
+            load_or_generate(dir.path(), "square", &Square(None), 1, &mut |_| {}).unwrap();
+        assert_eq!(src, Source::Loaded);
+        assert_eq!(again, pk);
+        let id = circuit_id("square", &Square(None)).unwrap();
+        assert_eq!(
+            read_vk(&dir.path().join(format!("{id}.vk"))).unwrap(),
+            pk.vk
+        );
+        assert_eq!(vk_digest(&again.vk), vk_digest(&pk.vk));
+
+        // A flipped byte in the payload: refused by name, not regenerated.
+        let path = dir.path().join(format!("{id}.params"));
+        let mut bytes = fs::read(&path).unwrap();
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 1;
+        fs::write(&path, &bytes).unwrap();
+        let err =
+            load_or_generate(dir.path(), "square", &Square(None), 1, &mut |_| {}).unwrap_err();
+        assert!(
+            matches!(&err, ParamsError::Corrupt { path: p, .. } if *p == path),
+            "{err}"
+        );
+        assert!(err.to_string().contains("SHA-256"));
+        assert_eq!(fs::read(&path).unwrap(), bytes);
+        // Truncated.
+        fs::write(&path, &bytes[..10]).unwrap();
+        assert!(matches!(
+            load_or_generate(dir.path(), "square", &Square(None), 1, &mut |_| {}),
+            Err(ParamsError::Corrupt { .. })
+        ));
+    }
+}
