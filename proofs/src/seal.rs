@@ -43,7 +43,10 @@ use crate::sdr::{
     label_node, layer_file_name,
 };
 use crate::sector::SealProof;
-use crate::tree::{self, LeafSource, NodeFile, PoseidonHasher, Sha256Hasher, TreeError, TreeShape};
+use crate::snark::backend::{CpuBackend, ProverBackend};
+use crate::tree::{
+    self, BackendPoseidon, LeafSource, NodeFile, Sha256Hasher, TreeError, TreeShape,
+};
 
 /// tree_d rows not stored: openings rehash 128 leaves (4 KiB of data).
 pub const D_DISCARD: usize = 7;
@@ -242,20 +245,37 @@ impl Step {
 /// The label layers of a sector as tree_c's leaves: node `i`'s leaf is the
 /// Poseidon hash of its labels in every layer.
 #[derive(Debug)]
-pub struct Columns {
+pub struct Columns<'a> {
     layers: Vec<File>,
+    backend: &'a dyn ProverBackend,
 }
 
-impl Columns {
-    /// Opens the `layers` layer files in `cache_dir`.
+impl Columns<'static> {
+    /// Opens the `layers` layer files in `cache_dir`; columns hash on the
+    /// CPU.
     pub fn open(cache_dir: &Path, layers: u32) -> Result<Self, SealError> {
+        Columns::open_with(cache_dir, layers, &CpuBackend)
+    }
+}
+
+impl<'a> Columns<'a> {
+    /// Opens the `layers` layer files in `cache_dir`; columns hash on
+    /// `backend`.
+    pub fn open_with(
+        cache_dir: &Path,
+        layers: u32,
+        backend: &'a dyn ProverBackend,
+    ) -> Result<Self, SealError> {
         let files = (1..=layers)
             .map(|l| {
                 let p = cache_dir.join(layer_file_name(l));
                 File::open(&p).map_err(io_err(&p))
             })
             .collect::<Result<_, _>>()?;
-        Ok(Self { layers: files })
+        Ok(Self {
+            layers: files,
+            backend,
+        })
     }
 
     /// Labels of `node` in every layer, layer 1 first.
@@ -282,9 +302,9 @@ pub fn hash_column(labels: &[Node]) -> io::Result<Node> {
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
 }
 
-impl LeafSource for Columns {
-    /// Hashes the columns in batches ([`poseidon::hash_column_many`]'s
-    /// path: eight at a time with AVX-512 IFMA where the CPU has it).
+impl LeafSource for Columns<'_> {
+    /// Hashes the columns in batches on the backend (the CPU's: eight at a
+    /// time with AVX-512 IFMA where present).
     fn read_leaves(&self, start: u64, out: &mut [Node]) -> io::Result<()> {
         let n = out.len();
         if n == 0 {
@@ -296,7 +316,10 @@ impl LeafSource for Columns {
             NodeFile::read_at(f, start, row)?;
         }
         let invalid = |e| io::Error::new(io::ErrorKind::InvalidData, e);
-        let poisoned = poseidon::hash_column_le_many(&rows, out, [0xff; 32]).map_err(invalid)?;
+        let poisoned = self
+            .backend
+            .poseidon_columns(&rows, out, [0xff; 32])
+            .map_err(invalid)?;
         if poisoned > 0 {
             // Name a label that is not a field element, as `hash_column`.
             if let Some(Err(e)) = rows.iter().map(fr_from_le_bytes).find(Result::is_err) {
@@ -750,6 +773,28 @@ pub fn precommit2_observed(
     threads: usize,
     step_done: &mut dyn FnMut(Step),
 ) -> Result<Pc2Output, SealError> {
+    precommit2_with(
+        pc1,
+        staged,
+        cache_dir,
+        sealed,
+        threads,
+        &CpuBackend,
+        step_done,
+    )
+}
+
+/// [`precommit2_observed`] with the batched Poseidon (tree_c's columns and
+/// rows, tree_r_last's rows) on `backend`.
+pub fn precommit2_with(
+    pc1: &Pc1Output,
+    staged: &Path,
+    cache_dir: &Path,
+    sealed: &Path,
+    threads: usize,
+    backend: &dyn ProverBackend,
+    step_done: &mut dyn FnMut(Step),
+) -> Result<Pc2Output, SealError> {
     let proof = pc1.proof;
     let actual = fs::metadata(staged).map_err(io_err(staged))?.len();
     if actual != proof.sector_size() {
@@ -762,10 +807,10 @@ pub fn precommit2_observed(
     }
     pc1.check_cache(cache_dir)?;
     step_done(Step::CheckCache);
-    let columns = Columns::open(cache_dir, proof.layers())?;
+    let columns = Columns::open_with(cache_dir, proof.layers(), backend)?;
     let comm_c = build_tree(
         &tree_c_shape(proof)?,
-        &PoseidonHasher,
+        &BackendPoseidon(backend),
         &columns,
         cache_dir,
         TREE_C,
@@ -781,7 +826,7 @@ pub fn precommit2_observed(
     let replica = NodeFile(File::open(sealed).map_err(io_err(sealed))?);
     let comm_r_last = build_tree(
         &tree_r_last_shape(proof)?,
-        &PoseidonHasher,
+        &BackendPoseidon(backend),
         &replica,
         cache_dir,
         TREE_R_LAST,

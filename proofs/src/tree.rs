@@ -28,6 +28,7 @@ use crate::codec::{CodecError, Decoder, Encoder};
 use crate::commp::{Node, hash_nodes};
 use crate::field::{Fr, fr_from_le_bytes, fr_to_le_bytes};
 use crate::poseidon;
+use crate::snark::backend::{CpuBackend, ProverBackend};
 
 /// Why a tree could not be built, opened or read.
 #[derive(Debug, thiserror::Error)]
@@ -142,10 +143,33 @@ impl TreeHasher for PoseidonHasher {
     /// ([`poseidon::batch_backend`]); a group with a non-canonical child
     /// gets [`POISONED`], as from `hash`.
     fn hash_many(&self, children: &[Node], arity: usize, out: &mut [Node]) {
+        BackendPoseidon(&CpuBackend).hash_many(children, arity, out);
+    }
+}
+
+/// Poseidon nodes hashed in rows by a [`ProverBackend`] (PreCommit 2's
+/// trees): the same values as [`PoseidonHasher`], wherever computed.
+#[derive(Debug, Clone, Copy)]
+pub struct BackendPoseidon<'a>(pub &'a dyn ProverBackend);
+
+impl TreeHasher for BackendPoseidon<'_> {
+    fn supports(&self, arity: usize) -> bool {
+        PoseidonHasher.supports(arity)
+    }
+
+    fn valid_node(&self, node: &Node) -> bool {
+        PoseidonHasher.valid_node(node)
+    }
+
+    fn hash(&self, children: &[Node]) -> Node {
+        PoseidonHasher.hash(children)
+    }
+
+    fn hash_many(&self, children: &[Node], arity: usize, out: &mut [Node]) {
         let batched = poseidon::Arity::try_from(arity)
             .ok()
             .filter(|_| self.supports(arity))
-            .and_then(|a| poseidon::hash_le_many(a, children, out, POISONED).ok());
+            .and_then(|a| self.0.poseidon_rows(a, children, out, POISONED).ok());
         if batched.is_none() {
             // An arity without an instance, or lengths that do not pair
             // up: one group at a time, as the default does.

@@ -167,10 +167,39 @@ fn seal_bench_reports_every_step_2kib() {
             "pc2.tree_r_last",
             "c1",
             "porep.verify",
+            "params.porep",
+            "c2.synthesis",
+            "c2.fft",
+            "c2.msm",
+            "verify",
             "post.prove",
             "post.verify",
+            "params.window_post",
+            "post.snark",
+            "post.snark_verify",
         ]
     );
+    // The fixed keys scripts read.
+    assert_eq!(out["sector_size"], 2048);
+    for k in [
+        "params",
+        "add_piece",
+        "pc1",
+        "pc2",
+        "c1",
+        "c2",
+        "verify",
+        "window_post_prove",
+        "window_post_verify",
+    ] {
+        assert!(out["phases"][k].as_f64().unwrap() >= 0.0, "{k}");
+        assert!(out["peak_rss_bytes"][k].as_u64().is_some(), "{k}");
+    }
+    assert_eq!(out["constraints"]["porep"], 2_698_162);
+    assert_eq!(out["constraints"]["window_post"], 16_270);
+    assert_eq!(out["proof_bytes"]["porep"], 192);
+    assert_eq!(out["proof_bytes"]["window_post"], 192);
+    assert_eq!(out["verified"], true);
     for r in out["steps"].as_array().unwrap() {
         assert!(r["seconds"].as_f64().unwrap() >= 0.0);
         assert!(r["peak_rss_kib"].as_u64().unwrap() > 0, "{r}");

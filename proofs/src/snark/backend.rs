@@ -1,7 +1,8 @@
 //! The prover backend seam: the heavy, data-parallel arithmetic of Groth16
 //! (multi-scalar multiplications in G1 and G2, FFTs over the evaluation
-//! domain) behind one trait, so a GPU implementation slots in without
-//! touching circuits or the prover's logic. [`CpuBackend`] is the
+//! domain) and of PreCommit 2 (batched Poseidon over tree rows and label
+//! columns) behind one trait, so a GPU implementation slots in without
+//! touching circuits, the prover's logic or the sealing code. [`CpuBackend`] is the
 //! multi-threaded CPU implementation on arkworks (its MSM skips zero
 //! scalars and adds unit scalars once, which is most of the PoRep
 //! witness: bits).
@@ -11,6 +12,10 @@ use ark_ec::VariableBaseMSM;
 use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
 
 use crate::field::Fr;
+use crate::poseidon::{Arity, PoseidonError};
+
+/// A tree node: a 32-byte little-endian field element.
+pub type Node = [u8; 32];
 
 /// The Groth16 evaluation domain.
 pub type Domain = Radix2EvaluationDomain<Fr>;
@@ -29,6 +34,32 @@ pub trait ProverBackend: Send + Sync + std::fmt::Debug {
     fn coset_fft(&self, domain: &Domain, values: &mut Vec<Fr>);
     /// Evaluations over `domain`'s coset to coefficients, in place.
     fn coset_ifft(&self, domain: &Domain, values: &mut Vec<Fr>);
+
+    /// Poseidon parents of consecutive groups of `arity` nodes (a tree
+    /// row): `out[k]` hashes `children[k * arity..(k + 1) * arity]`. A
+    /// group with a non-canonical node gets `poison`; returns how many did.
+    /// The default is the CPU's batch path (AVX-512 IFMA where present).
+    fn poseidon_rows(
+        &self,
+        arity: Arity,
+        children: &[Node],
+        out: &mut [Node],
+        poison: Node,
+    ) -> Result<usize, PoseidonError> {
+        crate::poseidon::hash_le_many(arity, children, out, poison)
+    }
+
+    /// Poseidon hashes of label columns: `rows` holds `out.len()` labels
+    /// of layer 1, then as many of layer 2, and so on; `out[i]` hashes
+    /// column `i`. Poisoning as in [`ProverBackend::poseidon_rows`].
+    fn poseidon_columns(
+        &self,
+        rows: &[Node],
+        out: &mut [Node],
+        poison: Node,
+    ) -> Result<usize, PoseidonError> {
+        crate::poseidon::hash_column_le_many(rows, out, poison)
+    }
 }
 
 /// arkworks on every core.
