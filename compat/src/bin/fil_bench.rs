@@ -44,10 +44,13 @@ use cairn_proofs::challenges::PostRandomness;
 use cairn_proofs::commp::CommPHasher;
 use cairn_proofs::pieces::{self, PieceInfo as CPiece};
 use cairn_proofs::porep::{self, Commit1Output};
-use cairn_proofs::post::{self, ProvingSector};
+use cairn_proofs::post::{self, ProvingSector, PublicSector};
 use cairn_proofs::sdr::{self, ProverId, SectorId as CSectorId, Ticket};
 use cairn_proofs::seal::{self, Pc1Inputs, Pc1Output, Pc2Output};
 use cairn_proofs::sector::SealProof;
+use cairn_proofs::snark::backend::CpuBackend;
+use cairn_proofs::snark::params as snark_params;
+use cairn_proofs::snark::{groth16, porep_circuit, post_circuit};
 use fil::Tree;
 use filecoin_hashers::Domain;
 use filecoin_hashers::poseidon::PoseidonDomain;
@@ -57,9 +60,12 @@ use filecoin_proofs::{
     SealPreCommitPhase1Output, UnpaddedBytesAmount,
 };
 use serde_json::{Value, json};
+use rand_core::SeedableRng;
+use storage_proofs_core::compound_proof::CompoundProof;
 use storage_proofs_core::proof::ProofScheme;
 use storage_proofs_core::sector::SectorId;
-use storage_proofs_porep::stacked::{self, StackedDrg};
+use storage_proofs_porep::stacked::{self, StackedCompound, StackedDrg};
+use storage_proofs_post::fallback::{FallbackPoSt, FallbackPoStCircuit, FallbackPoStCompound};
 
 const PHASES: &[&str] = &[
     "commp",
@@ -70,6 +76,9 @@ const PHASES: &[&str] = &[
     "c1",
     "verify",
     "wpost",
+    "params",
+    "c2",
+    "wpost_snark",
 ];
 
 const PHASE_NAMES: &[(&str, &str)] = &[
@@ -81,6 +90,9 @@ const PHASE_NAMES: &[(&str, &str)] = &[
     ("c1", "C1 (vanilla)"),
     ("verify", "vanilla PoRep verify"),
     ("wpost", "WindowPoSt vanilla prove"),
+    ("params", "Groth16 parameter generation (PoRep + WindowPoSt)"),
+    ("c2", "C2 (params load + Groth16 prove + verify)"),
+    ("wpost_snark", "WindowPoSt prove (params load + vanilla + Groth16)"),
 ];
 
 fn multicore() -> bool {
@@ -406,6 +418,122 @@ fn child(side: &str, phase: &str, dir: &Path, threads: usize) -> Result<f64> {
             )?;
             let e = t.elapsed();
             json_write(&sd.join("wpost.json"), &proof)?;
+            return Ok(e.as_secs_f64());
+        }
+        ("cairn", "params") => {
+            let dir_p = dir.join("../cairn-params");
+            let _ = fs::remove_dir_all(&dir_p);
+            t = Instant::now();
+            snark_params::porep_keys(&dir_p, p, &mut |_| {})?;
+            snark_params::window_post_keys(&dir_p, p.window_post(), &mut |_| {})?;
+            return Ok(t.elapsed().as_secs_f64());
+        }
+        ("fil", "params") => {
+            // Generate from scratch: empty the reference's cache folder.
+            let cache_dir = PathBuf::from(
+                std::env::var_os("FIL_PROOFS_PARAMETER_CACHE")
+                    .context("FIL_PROOFS_PARAMETER_CACHE")?,
+            );
+            for e in fs::read_dir(&cache_dir)? {
+                fs::remove_file(e?.path())?;
+            }
+            let pp = filecoin_proofs::parameters::public_params::<Tree>(&cfg)?;
+            let post_cfg = fil::post_config(p)?;
+            let post_pp = filecoin_proofs::parameters::window_post_public_params::<Tree>(&post_cfg)?;
+            let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
+            t = Instant::now();
+            <StackedCompound<Tree, Sha256Hasher> as CompoundProof<
+                StackedDrg<'_, Tree, Sha256Hasher>,
+                _,
+            >>::groth_params(Some(&mut rng), &pp)?;
+            <FallbackPoStCompound<Tree> as CompoundProof<
+                FallbackPoSt<'_, Tree>,
+                FallbackPoStCircuit<Tree>,
+            >>::groth_params(Some(&mut rng), &post_pp)?;
+            return Ok(t.elapsed().as_secs_f64());
+        }
+        ("cairn", "c2") => {
+            let c1 = Commit1Output::from_bytes(&fs::read(sd.join("c1.bin"))?)?;
+            let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(2);
+            t = Instant::now();
+            let (pk, _) = snark_params::porep_keys(&dir.join("../cairn-params"), p, &mut |_| {})?;
+            let pvk = groth16::prepare(&pk.vk);
+            let mut proofs = Vec::new();
+            for (k, part) in c1.partitions.iter().enumerate() {
+                let inputs = porep_circuit::public_inputs(&c1.public, k)?;
+                let circuit = porep_circuit::PorepCircuit {
+                    proof: p,
+                    inputs: Some(&inputs),
+                    witness: Some(part),
+                };
+                let (g, _) = groth16::prove(&circuit, &pk, &CpuBackend, &mut rng)?;
+                ensure!(groth16::verify(&pvk, &inputs, &g), "Cairn's own C2 proof does not verify");
+                proofs.extend_from_slice(&groth16::proof_to_bytes(&g));
+            }
+            let e = t.elapsed();
+            fs::write(sd.join("c2.bin"), proofs)?;
+            return Ok(e.as_secs_f64());
+        }
+        ("fil", "c2") => {
+            let c1: SealCommitPhase1Output<Tree> = json_read(&sd.join("c1.json"))?;
+            t = Instant::now();
+            // Loads the parameters, proves, and verifies its own proof.
+            let out = filecoin_proofs::seal_commit_phase2::<Tree>(&cfg, c1, inp.prover_id, sid)?;
+            let e = t.elapsed();
+            fs::write(sd.join("c2.bin"), &out.proof)?;
+            return Ok(e.as_secs_f64());
+        }
+        ("cairn", "wpost_snark") => {
+            let pc2 = Pc2Output::from_bytes(&fs::read(sd.join("pc2.bin"))?)?;
+            let rand = PostRandomness::new(inp.randomness)?;
+            let post_proof = p.window_post();
+            let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(3);
+            t = Instant::now();
+            let (pk, _) =
+                snark_params::window_post_keys(&dir.join("../cairn-params"), post_proof, &mut |_| {})?;
+            let vanilla = post::prove(
+                post_proof,
+                &rand,
+                &[ProvingSector {
+                    sector_id: CSectorId(inp.sector_id),
+                    comm_c: pc2.comm_c,
+                    comm_r_last: pc2.comm_r_last,
+                    cache_dir: &cache,
+                    sealed: &sealed,
+                }],
+            )?;
+            let public = [PublicSector {
+                sector_id: CSectorId(inp.sector_id),
+                comm_r: pc2.comm_r,
+            }];
+            let inputs = post_circuit::public_inputs(post_proof, &rand, &public)?;
+            let circuit = post_circuit::WindowPostCircuit {
+                post: post_proof,
+                inputs: Some(&inputs),
+                proof: Some(&vanilla),
+            };
+            let (g, _) = groth16::prove(&circuit, &pk, &CpuBackend, &mut rng)?;
+            let e = t.elapsed();
+            ensure!(
+                groth16::verify(&groth16::prepare(&pk.vk), &inputs, &g),
+                "Cairn's own WindowPoSt proof does not verify"
+            );
+            return Ok(e.as_secs_f64());
+        }
+        ("fil", "wpost_snark") => {
+            let pc2: SealPreCommitOutput = json_read(&sd.join("pc2.json"))?;
+            let post_cfg = fil::post_config(p)?;
+            let replica = PrivateReplicaInfo::<Tree>::new(sealed.clone(), pc2.comm_r, cache.clone())?;
+            let replicas = BTreeMap::from([(sid, replica)]);
+            t = Instant::now();
+            let proof = filecoin_proofs::generate_window_post::<Tree>(
+                &post_cfg,
+                &inp.randomness,
+                &replicas,
+                inp.prover_id,
+            )?;
+            let e = t.elapsed();
+            ensure!(!proof.is_empty(), "empty WindowPoSt proof");
             return Ok(e.as_secs_f64());
         }
         _ => bail!("no phase {phase} for {side}"),
