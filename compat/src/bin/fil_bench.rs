@@ -525,12 +525,16 @@ fn child(side: &str, phase: &str, dir: &Path, threads: usize) -> Result<f64> {
             let post_cfg = fil::post_config(p)?;
             let replica = PrivateReplicaInfo::<Tree>::new(sealed.clone(), pc2.comm_r, cache.clone())?;
             let replicas = BTreeMap::from([(sid, replica)]);
+            // The SNARK path takes the prover id as a field element (the
+            // vanilla one never does): clear the top bits as Lotus does.
+            let mut prover_id = inp.prover_id;
+            prover_id[31] &= 0x3f;
             t = Instant::now();
             let proof = filecoin_proofs::generate_window_post::<Tree>(
                 &post_cfg,
                 &inp.randomness,
                 &replicas,
-                inp.prover_id,
+                prover_id,
             )?;
             let e = t.elapsed();
             ensure!(!proof.is_empty(), "empty WindowPoSt proof");
