@@ -18,7 +18,8 @@
 //! - [`post_proof`]: a vanilla WindowPoSt partition proof, likewise;
 //! - [`piece_cid`]: v1 and v2 piece CIDs, from text and from binary CIDs;
 //! - [`groth16_proof`]: Groth16 proof bytes (curve and subgroup checks);
-//! - [`groth16_keys`]: verifying keys and parameter files.
+//! - [`groth16_keys`]: verifying keys and parameter files;
+//! - [`ledger_tx`]: signed ledger transactions.
 //!
 //! The proof targets' known-honest proofs live in [`proofs_fixture`].
 
@@ -29,6 +30,7 @@ mod car;
 mod cid_text;
 mod groth16;
 mod groth16_keys;
+mod ledger;
 mod pb;
 mod phase_outputs;
 mod piece_cid;
@@ -41,6 +43,7 @@ pub use car::car_reader;
 pub use cid_text::cid_parse;
 pub use groth16::groth16_proof;
 pub use groth16_keys::groth16_keys;
+pub use ledger::ledger_tx;
 pub use pb::dag_pb;
 pub use phase_outputs::proofs_phase_outputs;
 pub use piece_cid::piece_cid;
@@ -54,7 +57,7 @@ pub use s3::{PART_ONE, fixture_object};
 pub type Target = fn(&[u8]);
 
 /// Every target, by name, for the replay test and tools.
-pub const TARGETS: [(&str, Target); 10] = [
+pub const TARGETS: [(&str, Target); 11] = [
     ("car_reader", car_reader),
     ("dag_pb", dag_pb),
     ("cid_parse", cid_parse),
@@ -65,4 +68,5 @@ pub const TARGETS: [(&str, Target); 10] = [
     ("piece_cid", piece_cid),
     ("groth16_proof", groth16_proof),
     ("groth16_keys", groth16_keys),
+    ("ledger_tx", ledger_tx),
 ];

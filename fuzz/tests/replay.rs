@@ -39,6 +39,11 @@ fn replay(target: &str, run: fn(&[u8])) {
 }
 
 #[test]
+fn ledger_tx() {
+    replay("ledger_tx", cairn_fuzz::ledger_tx);
+}
+
+#[test]
 fn groth16_keys() {
     replay("groth16_keys", cairn_fuzz::groth16_keys);
 }
@@ -132,7 +137,8 @@ fn every_target_is_replayed() {
             "post_proof",
             "piece_cid",
             "groth16_proof",
-            "groth16_keys"
+            "groth16_keys",
+            "ledger_tx"
         ]
     );
     for name in names {

@@ -115,3 +115,16 @@ proptest! {
         }
     }
 }
+
+/// Writes the `ledger_tx` fuzz target's seed corpus: every kind of
+/// transaction, signed. Run by hand after a format change:
+/// `cargo test -p cairn-ledger --test codec -- --ignored write_fuzz_seeds`.
+#[test]
+#[ignore = "writes fuzz/corpus/ledger_tx"]
+fn write_fuzz_seeds() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/ledger_tx");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (i, tx) in sample_txs().iter().enumerate() {
+        std::fs::write(dir.join(format!("kind-{i:02}")), tx.to_bytes()).unwrap();
+    }
+}
