@@ -158,3 +158,51 @@ fn a_proof_over_a_damaged_replica_is_refused() {
     .unwrap();
     assert!(!groth16::verify(&pvk, &inputs, &bad));
 }
+
+/// An 8 MiB sector sealed by the real `cairn-proofs seal` process, then
+/// Commit 2 with the 8 MiB circuit's parameters (generated once per
+/// machine, about four minutes and 2.4 GB), verified, and refused for
+/// another seed.
+#[test]
+#[ignore = "8 MiB sealing and its 3.9 M-constraint Groth16 parameters (.ci/full)"]
+fn commit2_8mib() {
+    use cairn_proofs::sector::SealProof;
+    let p8 = SealProof::StackedDrg8MiBV1_1;
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("work");
+    let out = common::ok(&[
+        "seal".into(),
+        "--sector-size".into(),
+        "8MiB".into(),
+        "--work".into(),
+        common::p(&work),
+        "--random-seed".into(),
+        "8".into(),
+    ]);
+    assert_eq!(out["verified"], true);
+    let c1 = Commit1Output::from_bytes(&fs::read(work.join("journal/c1.bin")).unwrap()).unwrap();
+    let (pk, source) =
+        params::porep_keys(&params::default_dir(), p8, &mut |l| eprintln!("{l}")).unwrap();
+    eprintln!("8 MiB PoRep parameters: {source:?}");
+    let pvk = groth16::prepare(&pk.vk);
+    let mut rng = ChaCha20Rng::seed_from_u64(8);
+    assert_eq!(c1.partitions.len(), 1);
+    let inputs = public_inputs(&c1.public, 0).unwrap();
+    let circuit = PorepCircuit {
+        proof: p8,
+        inputs: Some(&inputs),
+        witness: Some(&c1.partitions[0]),
+    };
+    let (proof, t) = groth16::prove(&circuit, &pk, &CpuBackend, &mut rng).unwrap();
+    eprintln!("8 MiB C2: {t:?}");
+    assert!(groth16::verify(&pvk, &inputs, &proof));
+    let other = PorepPublic {
+        seed: [0x77; 32],
+        ..c1.public
+    };
+    assert!(!groth16::verify(
+        &pvk,
+        &public_inputs(&other, 0).unwrap(),
+        &proof
+    ));
+}
