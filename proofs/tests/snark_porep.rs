@@ -102,3 +102,30 @@ fn porep_circuit_is_satisfied_only_by_the_honest_witness() {
         .is_some()
     );
 }
+
+/// The production sizes' circuits, counted (no witness, nothing kept):
+/// what 32 GiB and 64 GiB parameters would take (docs/ARCHITECTURE.md).
+#[test]
+#[ignore = "counts 130 M-constraint circuits (minutes); run by hand"]
+fn production_circuit_sizes() {
+    use cairn_proofs::sector::SealProof;
+    use cairn_proofs::snark::post_circuit::WindowPostCircuit;
+    for p in [
+        SealProof::StackedDrg512MiBV1_1,
+        SealProof::StackedDrg32GiBV1_1,
+        SealProof::StackedDrg64GiBV1_1,
+    ] {
+        let porep = Counter::of(&PorepCircuit::blank(p)).unwrap();
+        let post = Counter::of(&WindowPostCircuit::blank(p.window_post())).unwrap();
+        eprintln!(
+            "{}: PoRep {} constraints, {} inputs, {} variables per partition ({} partitions); WindowPoSt {} constraints, {} variables",
+            p.name(),
+            porep.constraints,
+            porep.inputs,
+            porep.aux,
+            p.partitions(),
+            post.constraints,
+            post.aux
+        );
+    }
+}
