@@ -8,8 +8,8 @@
 //! sender's nonce included; the tests compare state roots to hold this.
 
 use crate::event::{Event, Receipt, Refusal};
-use crate::ids::{Address, Amount, ProviderId, PublicKey};
-use crate::state::{Escrow, Provider, State};
+use crate::ids::{Address, Amount, ProviderId, PublicKey, SectorNumber};
+use crate::state::{Escrow, Provider, SectorStatus, State};
 use crate::tx::{MAX_MULTIADDRS, Registration, SignedTx, TxBody};
 use crate::verifier::ProofVerifier;
 
@@ -297,10 +297,27 @@ impl State {
         if amount == 0 {
             return Err(Refusal::BadAmount { amount });
         }
-        if have < amount {
+        // While the provider has sectors that can still fault (or
+        // pre-commits that can still be proven), it keeps the registration
+        // minimum, so fault fees always have collateral to come from.
+        let committed = self
+            .sectors
+            .range((provider, SectorNumber(0))..=(provider, SectorNumber(u64::MAX)))
+            .any(|(_, s)| !matches!(s.status, SectorStatus::Terminated | SectorStatus::Expired))
+            || self
+                .precommits
+                .range((provider, SectorNumber(0))..=(provider, SectorNumber(u64::MAX)))
+                .next()
+                .is_some();
+        let keep = if committed {
+            self.params.min_provider_collateral
+        } else {
+            0
+        };
+        if have < amount.saturating_add(keep) {
             return Err(Refusal::InsufficientCollateral {
                 provider,
-                need: amount,
+                need: amount.saturating_add(keep),
                 have,
             });
         }

@@ -585,3 +585,36 @@ fn refusals_name_the_reason_and_change_nothing() {
     });
     conserved(&kit.state);
 }
+
+/// A provider with a live sector keeps the registration minimum of
+/// collateral (fault fees must have something to come from); once it has
+/// none, it may withdraw everything.
+#[test]
+fn collateral_keeps_its_minimum_while_sectors_live() {
+    let mut w = world();
+    activate(&mut w);
+    let min = Params::devnet().min_provider_collateral;
+    let have = w.kit.state.provider(w.provider).unwrap().collateral;
+    assert!(have > min);
+    let all = w.kit.signed(
+        &w.owner,
+        TxBody::WithdrawCollateral {
+            provider: w.provider,
+            amount: have,
+        },
+    );
+    refused(
+        &mut w.kit,
+        &all,
+        |e| matches!(e, Refusal::InsufficientCollateral { need, .. } if *need == have + min),
+    );
+    w.kit.ok(
+        &w.owner,
+        TxBody::WithdrawCollateral {
+            provider: w.provider,
+            amount: have - min,
+        },
+    );
+    assert_eq!(w.kit.state.provider(w.provider).unwrap().collateral, min);
+    conserved(&w.kit.state);
+}
