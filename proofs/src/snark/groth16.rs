@@ -46,6 +46,10 @@ pub enum Groth16Error {
     /// A proving key that does not belong to this circuit.
     #[error("the proving key is for another circuit: {0}")]
     WrongKey(String),
+    /// The random γ or δ drawn for key generation was zero (probability
+    /// 2^-254; draw again).
+    #[error("key generation drew a zero γ or δ")]
+    DegenerateToxicWaste,
 }
 
 /// The domain for a circuit of `constraints` constraints and `inputs`
@@ -138,8 +142,8 @@ pub fn generate_keys<C: Circuit, R: RngCore + CryptoRng>(
             .unwrap_or_default();
     }
     let z_tau = domain.evaluate_vanishing_polynomial(tau);
-    let gamma_inv = gamma.inverse().ok_or(Groth16Error::TooLarge(0))?;
-    let delta_inv = delta.inverse().ok_or(Groth16Error::TooLarge(0))?;
+    let gamma_inv = gamma.inverse().ok_or(Groth16Error::DegenerateToxicWaste)?;
+    let delta_inv = delta.inverse().ok_or(Groth16Error::DegenerateToxicWaste)?;
 
     let all = asm.inputs.iter().chain(&asm.aux);
     let a: Vec<Fr> = all.clone().map(|s| s[0]).collect();
@@ -291,7 +295,9 @@ pub fn prove<C: Circuit, R: RngCore + CryptoRng>(
         backend.ifft(&domain, v);
         backend.coset_fft(&domain, v);
     }
-    // On the coset g·D, Z(x) = x^n - 1 is the constant g^n - 1.
+    // On the coset g·D, Z(x) = x^n - 1 is the constant g^n - 1 (never
+    // zero for the field's generator; only a domain without a coset could
+    // make it so).
     let z_inv = (coset(&domain).coset_offset_pow_size() - Fr::one())
         .inverse()
         .ok_or(Groth16Error::TooLarge(domain.size()))?;
