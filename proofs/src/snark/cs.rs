@@ -214,13 +214,50 @@ impl ConstraintSystem for Counter {
     }
 }
 
-/// Keeps everything, for tests: which constraint fails, if any.
-#[derive(Debug, Default)]
-pub struct TestCs {
+/// The values of the variables allocated so far: what a checker keeps.
+#[derive(Debug, Default, Clone)]
+pub struct Assignment {
     /// Public input values (not counting `One`).
     pub inputs: Vec<Fr>,
     /// Private values.
     pub aux: Vec<Fr>,
+}
+
+impl Assignment {
+    fn alloc(&mut self, value: Option<Fr>) -> Result<Variable, SynthesisError> {
+        self.aux
+            .push(value.ok_or(SynthesisError::AssignmentMissing)?);
+        Ok(Variable::Aux(self.aux.len() as u32 - 1))
+    }
+
+    fn alloc_input(&mut self, value: Option<Fr>) -> Result<Variable, SynthesisError> {
+        self.inputs
+            .push(value.ok_or(SynthesisError::AssignmentMissing)?);
+        Ok(Variable::Input(self.inputs.len() as u32 - 1))
+    }
+
+    /// The value of a variable.
+    pub fn value(&self, v: Variable) -> Option<Fr> {
+        match v {
+            Variable::One => Some(Fr::one()),
+            Variable::Input(i) => self.inputs.get(i as usize).copied(),
+            Variable::Aux(i) => self.aux.get(i as usize).copied(),
+        }
+    }
+
+    /// Whether `a · b = c` holds on these values.
+    fn holds(&self, a: &Lc, b: &Lc, c: &Lc) -> bool {
+        let ev = |l: &Lc| l.eval(&self.inputs, &self.aux);
+        matches!((ev(a), ev(b), ev(c)), (Some(a), Some(b), Some(c)) if a * b == c)
+    }
+}
+
+/// Keeps everything, for tests: which constraint fails, if any, also after
+/// a test changes a value.
+#[derive(Debug, Default)]
+pub struct TestCs {
+    /// The values; tests may tamper with them and check again.
+    pub values: Assignment,
     constraints: Vec<(Lc, Lc, Lc)>,
 }
 
@@ -237,27 +274,14 @@ impl TestCs {
 
     /// The index of the first unsatisfied constraint, if any.
     pub fn which_unsatisfied(&self) -> Option<usize> {
-        self.constraints.iter().position(|(a, b, c)| {
-            let ev = |l: &Lc| l.eval(&self.inputs, &self.aux);
-            match (ev(a), ev(b), ev(c)) {
-                (Some(a), Some(b), Some(c)) => a * b != c,
-                _ => true,
-            }
-        })
+        self.constraints
+            .iter()
+            .position(|(a, b, c)| !self.values.holds(a, b, c))
     }
 
     /// Whether every constraint holds.
     pub fn is_satisfied(&self) -> bool {
         self.which_unsatisfied().is_none()
-    }
-
-    /// The value of a variable.
-    pub fn value(&self, v: Variable) -> Option<Fr> {
-        match v {
-            Variable::One => Some(Fr::one()),
-            Variable::Input(i) => self.inputs.get(i as usize).copied(),
-            Variable::Aux(i) => self.aux.get(i as usize).copied(),
-        }
     }
 }
 
@@ -267,15 +291,11 @@ impl ConstraintSystem for TestCs {
     }
 
     fn alloc(&mut self, value: Option<Fr>) -> Result<Variable, SynthesisError> {
-        self.aux
-            .push(value.ok_or(SynthesisError::AssignmentMissing)?);
-        Ok(Variable::Aux(self.aux.len() as u32 - 1))
+        self.values.alloc(value)
     }
 
     fn alloc_input(&mut self, value: Option<Fr>) -> Result<Variable, SynthesisError> {
-        self.inputs
-            .push(value.ok_or(SynthesisError::AssignmentMissing)?);
-        Ok(Variable::Input(self.inputs.len() as u32 - 1))
+        self.values.alloc_input(value)
     }
 
     fn enforce(&mut self, a: &Lc, b: &Lc, c: &Lc) {
@@ -287,8 +307,7 @@ impl ConstraintSystem for TestCs {
 /// circuits too large to keep every constraint (the PoRep circuit).
 #[derive(Debug, Default)]
 pub struct CheckCs {
-    inputs: Vec<Fr>,
-    aux: Vec<Fr>,
+    values: Assignment,
     constraints: usize,
     first_unsatisfied: Option<usize>,
 }
@@ -316,7 +335,7 @@ impl CheckCs {
 
     /// The public inputs allocated (not counting `One`).
     pub fn inputs(&self) -> &[Fr] {
-        &self.inputs
+        &self.values.inputs
     }
 }
 
@@ -326,24 +345,16 @@ impl ConstraintSystem for CheckCs {
     }
 
     fn alloc(&mut self, value: Option<Fr>) -> Result<Variable, SynthesisError> {
-        self.aux
-            .push(value.ok_or(SynthesisError::AssignmentMissing)?);
-        Ok(Variable::Aux(self.aux.len() as u32 - 1))
+        self.values.alloc(value)
     }
 
     fn alloc_input(&mut self, value: Option<Fr>) -> Result<Variable, SynthesisError> {
-        self.inputs
-            .push(value.ok_or(SynthesisError::AssignmentMissing)?);
-        Ok(Variable::Input(self.inputs.len() as u32 - 1))
+        self.values.alloc_input(value)
     }
 
     fn enforce(&mut self, a: &Lc, b: &Lc, c: &Lc) {
-        if self.first_unsatisfied.is_none() {
-            let ev = |l: &Lc| l.eval(&self.inputs, &self.aux);
-            let ok = matches!((ev(a), ev(b), ev(c)), (Some(a), Some(b), Some(c)) if a * b == c);
-            if !ok {
-                self.first_unsatisfied = Some(self.constraints);
-            }
+        if self.first_unsatisfied.is_none() && !self.values.holds(a, b, c) {
+            self.first_unsatisfied = Some(self.constraints);
         }
         self.constraints += 1;
     }

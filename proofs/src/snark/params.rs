@@ -25,9 +25,11 @@
 //! Writing goes through a temporary file, fsync and rename, so a crash
 //! leaves a whole entry or none.
 
+use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
 
@@ -79,9 +81,25 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ParamsError + '_ {
     }
 }
 
+/// The size of the circuit called `name`, counted once per process:
+/// counting synthesises the whole circuit (about a second for the 2 KiB
+/// PoRep circuit), and every load of its keys needs the size.
+pub fn circuit_size<C: Circuit>(name: &str, circuit: &C) -> Result<Counter, ParamsError> {
+    static SIZES: Mutex<BTreeMap<String, Counter>> = Mutex::new(BTreeMap::new());
+    let known = SIZES.lock().ok().and_then(|m| m.get(name).copied());
+    if let Some(size) = known {
+        return Ok(size);
+    }
+    let size = Counter::of(circuit)?;
+    if let Ok(mut m) = SIZES.lock() {
+        m.insert(name.to_owned(), size);
+    }
+    Ok(size)
+}
+
 /// The cache file stem for a circuit: its name and its shape.
 pub fn circuit_id<C: Circuit>(name: &str, circuit: &C) -> Result<String, ParamsError> {
-    let size = Counter::of(circuit)?;
+    let size = circuit_size(name, circuit)?;
     Ok(format!(
         "v{PARAMS_VERSION}-{name}-{}c-{}i-{}v",
         size.constraints, size.inputs, size.aux
@@ -134,7 +152,7 @@ pub fn load_or_generate<C: Circuit>(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(io(&path)(e)),
     }
-    let size = Counter::of(circuit)?;
+    let size = circuit_size(name, circuit)?;
     progress(&format!(
         "generating development Groth16 parameters for {name} ({} constraints) into {}: \
          about {:.0} s on 2 cores, once per machine",
@@ -171,12 +189,31 @@ pub fn porep_keys(
     progress: &mut dyn FnMut(&str),
 ) -> Result<(ProvingKey, Source), ParamsError> {
     let circuit = super::porep_circuit::PorepCircuit::blank(proof);
-    load_or_generate(
-        dir,
-        &format!("porep-{}", size_name(proof.sector_size())),
-        &circuit,
-        DEV_SEED,
-        progress,
+    load_or_generate(dir, &porep_name(proof), &circuit, DEV_SEED, progress)
+}
+
+fn porep_name(proof: crate::sector::SealProof) -> String {
+    format!("porep-{}", size_name(proof.sector_size()))
+}
+
+fn window_post_name(post: crate::sector::WindowPostProof) -> String {
+    format!("window-post-{}", size_name(post.seal_proof().sector_size()))
+}
+
+/// The PoRep circuit's size for a sector size (counted once per process).
+pub fn porep_size(proof: crate::sector::SealProof) -> Result<Counter, ParamsError> {
+    circuit_size(
+        &porep_name(proof),
+        &super::porep_circuit::PorepCircuit::blank(proof),
+    )
+}
+
+/// The WindowPoSt circuit's size for a sector size (counted once per
+/// process).
+pub fn window_post_size(post: crate::sector::WindowPostProof) -> Result<Counter, ParamsError> {
+    circuit_size(
+        &window_post_name(post),
+        &super::post_circuit::WindowPostCircuit::blank(post),
     )
 }
 
@@ -187,14 +224,7 @@ pub fn window_post_keys(
     progress: &mut dyn FnMut(&str),
 ) -> Result<(ProvingKey, Source), ParamsError> {
     let circuit = super::post_circuit::WindowPostCircuit::blank(post);
-    let size = size_name(post.seal_proof().sector_size());
-    load_or_generate(
-        dir,
-        &format!("window-post-{size}"),
-        &circuit,
-        DEV_SEED,
-        progress,
-    )
+    load_or_generate(dir, &window_post_name(post), &circuit, DEV_SEED, progress)
 }
 
 fn size_name(bytes: u64) -> String {

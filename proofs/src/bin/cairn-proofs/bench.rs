@@ -47,7 +47,6 @@ use cairn_proofs::sdr::{ProverId, SectorId, StackedGraph, Ticket, cache};
 use cairn_proofs::seal::{self, Pc1Inputs, Step};
 use cairn_proofs::sector::SealProof;
 use cairn_proofs::snark::backend::CpuBackend;
-use cairn_proofs::snark::cs::Counter;
 use cairn_proofs::snark::groth16::{self, PROOF_BYTES};
 use cairn_proofs::snark::params;
 use cairn_proofs::snark::porep_circuit::{self, PorepCircuit};
@@ -233,7 +232,7 @@ fn bench(args: &BenchArgs, proof: SealProof, threads: usize, work: &std::path::P
     // Parameters are loaded only now, so that the sealing steps above are
     // measured (time and peak memory) without 1.7 GB of keys resident.
     let (porep_pk, porep_src) = params::porep_keys(&params_dir, proof, &mut say)?;
-    let porep_size = Counter::of(&PorepCircuit::blank(proof))?;
+    let porep_size = params::porep_size(proof)?;
     clock.mark("params.porep");
     let mut rng = ChaCha20Rng::seed_from_u64(3);
     let mut porep_inputs = Vec::with_capacity(c1.partitions.len());
@@ -283,7 +282,7 @@ fn bench(args: &BenchArgs, proof: SealProof, threads: usize, work: &std::path::P
     clock.mark("post.verify");
     drop(porep_pk);
     let (post_pk, post_src) = params::window_post_keys(&params_dir, post_proof, &mut say)?;
-    let post_size = Counter::of(&WindowPostCircuit::blank(post_proof))?;
+    let post_size = params::window_post_size(post_proof)?;
     clock.mark("params.window_post");
     let post_inputs = post_circuit::public_inputs(post_proof, &randomness, &[public])?;
     let (post_g, _) = groth16::prove(

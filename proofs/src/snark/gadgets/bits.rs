@@ -309,6 +309,20 @@ impl UInt32 {
         }
     }
 
+    /// `f` on the three words' bits, position by position.
+    fn bitwise3<CS: ConstraintSystem>(
+        cs: &mut CS,
+        words: [&UInt32; 3],
+        f: fn(&mut CS, &Boolean, &Boolean, &Boolean) -> Result<Boolean, SynthesisError>,
+    ) -> Result<UInt32, SynthesisError> {
+        let [a, b, c] = words;
+        let mut bits = [Boolean::Const(false); 32];
+        for (i, out) in bits.iter_mut().enumerate() {
+            *out = f(cs, &a.bits[i], &b.bits[i], &c.bits[i])?;
+        }
+        Ok(UInt32 { bits })
+    }
+
     /// `a ⊕ b ⊕ c`, bit by bit.
     pub fn xor3<CS: ConstraintSystem>(
         cs: &mut CS,
@@ -316,12 +330,10 @@ impl UInt32 {
         b: &UInt32,
         c: &UInt32,
     ) -> Result<UInt32, SynthesisError> {
-        let mut bits = [Boolean::Const(false); 32];
-        for (i, out) in bits.iter_mut().enumerate() {
-            let ab = Boolean::xor(cs, &a.bits[i], &b.bits[i])?;
-            *out = Boolean::xor(cs, &ab, &c.bits[i])?;
-        }
-        Ok(UInt32 { bits })
+        UInt32::bitwise3(cs, [a, b, c], |cs, x, y, z| {
+            let xy = Boolean::xor(cs, x, y)?;
+            Boolean::xor(cs, &xy, z)
+        })
     }
 
     /// `Ch(e, f, g)`, bit by bit.
@@ -331,11 +343,7 @@ impl UInt32 {
         f: &UInt32,
         g: &UInt32,
     ) -> Result<UInt32, SynthesisError> {
-        let mut bits = [Boolean::Const(false); 32];
-        for (i, out) in bits.iter_mut().enumerate() {
-            *out = Boolean::ch(cs, &e.bits[i], &f.bits[i], &g.bits[i])?;
-        }
-        Ok(UInt32 { bits })
+        UInt32::bitwise3(cs, [e, f, g], Boolean::ch)
     }
 
     /// `Maj(a, b, c)`, bit by bit.
@@ -345,11 +353,7 @@ impl UInt32 {
         b: &UInt32,
         c: &UInt32,
     ) -> Result<UInt32, SynthesisError> {
-        let mut bits = [Boolean::Const(false); 32];
-        for (i, out) in bits.iter_mut().enumerate() {
-            *out = Boolean::maj(cs, &a.bits[i], &b.bits[i], &c.bits[i])?;
-        }
-        Ok(UInt32 { bits })
+        UInt32::bitwise3(cs, [a, b, c], Boolean::maj)
     }
 
     /// `Σ operands + constant mod 2^32`: the sum as one linear combination,
@@ -590,7 +594,7 @@ mod tests {
         let Variable::Aux(i) = bit.var() else {
             panic!()
         };
-        cs.aux[i as usize] = Fr::zero();
+        cs.values.aux[i as usize] = Fr::zero();
         assert!(!cs.is_satisfied());
     }
 

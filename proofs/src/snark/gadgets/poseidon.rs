@@ -195,9 +195,12 @@ mod tests {
                 arity.get()
             );
             // The combination evaluates to the same value.
-            assert_eq!(out.lc().eval(&cs.inputs, &cs.aux), out.value());
+            assert_eq!(
+                out.lc().eval(&cs.values.inputs, &cs.values.aux),
+                out.value()
+            );
             assert!(cs.is_satisfied());
-            cs.aux[3] += Fr::from(1u64);
+            cs.values.aux[3] += Fr::from(1u64);
             assert!(!cs.is_satisfied());
         }
     }

@@ -270,8 +270,8 @@ mod tests {
         sha256(&mut cs, &bits).unwrap();
         assert!(cs.is_satisfied());
         // Flip a variable in the middle of the computation.
-        let i = cs.aux.len() / 2;
-        cs.aux[i] += Fr::from(1u64);
+        let i = cs.values.aux.len() / 2;
+        cs.values.aux[i] += Fr::from(1u64);
         assert!(!cs.is_satisfied());
     }
 
