@@ -8,7 +8,6 @@
 //!   the input (one encoding per proof);
 //! - every decoded point is on its curve and in the prime-order subgroup.
 
-use ark_ec::AffineRepr;
 use cairn_proofs::snark::groth16::{PROOF_BYTES, proof_from_bytes, proof_to_bytes};
 
 /// The `groth16_proof` target.
