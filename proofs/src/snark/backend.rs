@@ -3,9 +3,10 @@
 //! domain) and of PreCommit 2 (batched Poseidon over tree rows and label
 //! columns) behind one trait, so a GPU implementation slots in without
 //! touching circuits, the prover's logic or the sealing code. [`CpuBackend`] is the
-//! multi-threaded CPU implementation on arkworks (its MSM skips zero
-//! scalars and adds unit scalars once, which is most of the PoRep
-//! witness: bits).
+//! multi-threaded CPU implementation: arkworks' MSM for the sparse and
+//! small scalars (it skips zeros and adds units once, which is most of the
+//! PoRep witness: bits) and our batch-affine Pippenger ([`super::msm`])
+//! for the dense ones (the H query).
 
 use ark_bls12_381::{G1Affine, G1Projective, G2Affine, G2Projective};
 use ark_ec::VariableBaseMSM;
@@ -62,7 +63,7 @@ pub trait ProverBackend: Send + Sync + std::fmt::Debug {
     }
 }
 
-/// arkworks on every core.
+/// Every core: arkworks, with [`super::msm`] for dense G1 MSMs.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CpuBackend;
 
@@ -78,8 +79,8 @@ impl ProverBackend for CpuBackend {
     }
 
     fn msm_g1(&self, bases: &[G1Affine], scalars: &[Fr]) -> G1Projective {
-        // msm_unchecked uses the shorter of the two.
-        G1Projective::msm_unchecked(bases, scalars)
+        // Both use the shorter of the two.
+        super::msm::msm_g1(bases, scalars)
     }
 
     fn msm_g2(&self, bases: &[G2Affine], scalars: &[Fr]) -> G2Projective {

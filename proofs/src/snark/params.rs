@@ -15,7 +15,9 @@
 //! format version), so a changed circuit never picks up stale keys:
 //!
 //! - `<id>.params`: magic `CRNG`, format version, the SHA-256 of the
-//!   payload, then the proving key (arkworks' uncompressed encoding);
+//!   payload, then the proving key: its verifying key and two points in
+//!   arkworks' uncompressed encoding, then its five point vectors as raw
+//!   Montgomery limbs (see `RawPoint`: loading them is a copy);
 //! - `<id>.vk`: the verifying key alone, compressed (small; what genesis
 //!   pins by [`vk_digest`]).
 //!
@@ -27,11 +29,16 @@
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
-use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
+use ark_bls12_381::{Fq, Fq2, G1Affine, G2Affine};
+use ark_ec::AffineRepr;
+use ark_ff::{BigInt, Zero};
+use ark_serialize::{
+    CanonicalDeserialize, CanonicalSerialize, Compress, SerializationError, Validate,
+};
 
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
@@ -42,7 +49,7 @@ use super::groth16::{self, Groth16Error, ProvingKey, VerifyingKey};
 
 const MAGIC: &[u8; 4] = b"CRNG";
 /// Format version of parameter files.
-pub const PARAMS_VERSION: u16 = 1;
+pub const PARAMS_VERSION: u16 = 2;
 const HEADER: usize = 4 + 2 + 32;
 
 /// Why parameters could not be had.
@@ -295,8 +302,7 @@ fn write_params(path: &Path, pk: &ProvingKey) -> Result<(), ParamsError> {
             inner: BufWriter::with_capacity(1 << 20, f.try_clone()?),
             sha: Sha256::new(),
         };
-        pk.serialize_uncompressed(&mut w)
-            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        encode_key(pk, &mut w)?;
         w.flush()?;
         let Hashing { inner, sha } = w;
         // The clone shares the file offset; done writing through it.
@@ -317,12 +323,17 @@ fn write_vk(path: &Path, vk: &VerifyingKey) -> Result<(), ParamsError> {
 /// Streams the key in while hashing it; the key is returned only if the
 /// digest matches and nothing follows it.
 fn read_params(path: &Path, f: File) -> Result<ProvingKey, ParamsError> {
-    params_from_reader(BufReader::with_capacity(1 << 20, f), path)
+    params_from_reader(f, path)
 }
 
 /// Decodes a parameter file's bytes from `r` (`path` names it in
 /// errors): the header, the digest over the payload, the key.
-pub fn params_from_reader(mut r: impl Read, path: &Path) -> Result<ProvingKey, ParamsError> {
+///
+/// Two threads: one reads the payload in blocks and hashes them, the
+/// other decodes the blocks as they come, so hashing 1.7 GB costs no
+/// wall time beside decoding it (docs/BENCHMARKS.md §7). At most
+/// [`PIPELINE_BLOCKS`] blocks are in flight.
+pub fn params_from_reader(mut r: impl Read + Send, path: &Path) -> Result<ProvingKey, ParamsError> {
     let corrupt = |why: String| ParamsError::Corrupt {
         path: path.to_owned(),
         why,
@@ -338,19 +349,45 @@ pub fn params_from_reader(mut r: impl Read, path: &Path) -> Result<ProvingKey, P
     if version != PARAMS_VERSION.to_le_bytes() {
         return Err(corrupt(format!("format version {version:?}")));
     }
-    let mut h = Hashing {
-        inner: r,
-        sha: Sha256::new(),
-    };
-    // The digest vouches for the bytes (we wrote them), so the points skip
-    // the curve and subgroup checks, millions of them.
-    let pk = ProvingKey::deserialize_with_mode(&mut h, Compress::No, Validate::No)
-        .map_err(|e| corrupt(format!("undecodable or truncated: {e}")))?;
-    let mut extra = [0u8; 1];
-    if h.read(&mut extra).map_err(io(path))? != 0 {
+    let (decoded, extra, hashed) = std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(PIPELINE_BLOCKS);
+        let hasher = s.spawn(move || -> std::io::Result<[u8; 32]> {
+            let mut sha = Sha256::new();
+            loop {
+                let mut block = vec![0u8; BLOCK];
+                let n = read_full(&mut r, &mut block)?;
+                if n == 0 {
+                    break;
+                }
+                block.truncate(n);
+                sha.update(&block);
+                if tx.send(block).is_err() {
+                    // The decoder stopped early: its error is the one to report.
+                    break;
+                }
+            }
+            Ok(sha.finalize().into())
+        });
+        let mut blocks = Blocks {
+            rx,
+            block: Vec::new(),
+            pos: 0,
+        };
+        // The digest vouches for the bytes (we wrote them), so the points
+        // skip the curve and subgroup checks, millions of them.
+        let decoded = decode_key(&mut blocks);
+        let extra = decoded.is_ok() && blocks.more();
+        drop(blocks);
+        let hashed = hasher
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (decoded, extra, hashed)
+    });
+    let actual = hashed.map_err(io(path))?;
+    let pk = decoded.map_err(|e| corrupt(format!("undecodable or truncated: {e}")))?;
+    if extra {
         return Err(corrupt("bytes after the key".into()));
     }
-    let actual: [u8; 32] = h.sha.finalize().into();
     if actual != digest {
         return Err(corrupt(format!(
             "SHA-256 {} where the header says {}",
@@ -359,6 +396,225 @@ pub fn params_from_reader(mut r: impl Read, path: &Path) -> Result<ProvingKey, P
         )));
     }
     Ok(pk)
+}
+
+/// Writes a proving key: the verifying key and the two single points in
+/// arkworks' uncompressed encoding, then the five query vectors as raw
+/// Montgomery limbs ([`RawPoint`]), each prefixed by its length as a
+/// little-endian `u64`.
+fn encode_key(pk: &ProvingKey, w: &mut impl Write) -> std::io::Result<()> {
+    let ark = |e: SerializationError| std::io::Error::other(e.to_string());
+    pk.vk.serialize_uncompressed(&mut *w).map_err(ark)?;
+    pk.beta_g1.serialize_uncompressed(&mut *w).map_err(ark)?;
+    pk.delta_g1.serialize_uncompressed(&mut *w).map_err(ark)?;
+    write_points(w, &pk.a_query, G1)?;
+    write_points(w, &pk.b_g1_query, G1)?;
+    write_points(w, &pk.b_g2_query, G2)?;
+    write_points(w, &pk.h_query, G1)?;
+    write_points(w, &pk.l_query, G1)
+}
+
+fn write_points<P>(w: &mut impl Write, points: &[P], raw: Raw<P>) -> std::io::Result<()> {
+    w.write_all(&(points.len() as u64).to_le_bytes())?;
+    let mut buf = Vec::with_capacity(raw.size * POINTS_PER_ROUND);
+    for chunk in points.chunks(POINTS_PER_ROUND) {
+        buf.clear();
+        for p in chunk {
+            (raw.put)(p, &mut buf);
+        }
+        w.write_all(&buf)?;
+    }
+    Ok(())
+}
+
+/// Decodes what [`encode_key`] wrote, unchecked (the file's digest vouches
+/// for it), the point vectors on every core.
+fn decode_key(r: &mut impl Read) -> Result<ProvingKey, SerializationError> {
+    let (c, v) = (Compress::No, Validate::No);
+    Ok(ProvingKey {
+        vk: VerifyingKey::deserialize_with_mode(&mut *r, c, v)?,
+        beta_g1: G1Affine::deserialize_with_mode(&mut *r, c, v)?,
+        delta_g1: G1Affine::deserialize_with_mode(&mut *r, c, v)?,
+        a_query: read_points(r, G1)?,
+        b_g1_query: read_points(r, G1)?,
+        b_g2_query: read_points(r, G2)?,
+        h_query: read_points(r, G1)?,
+        l_query: read_points(r, G1)?,
+    })
+}
+
+/// Points decoded per round of [`read_points`].
+const POINTS_PER_ROUND: usize = 1 << 16;
+
+/// A point stored as the Montgomery limbs of its coordinates, little
+/// endian, exactly as it sits in memory: loading is a copy, with no
+/// conversion out of or into Montgomery form (which took two thirds of
+/// the time arkworks' own encoding needs to load). The identity is all
+/// zeros, which is no point of either curve.
+struct Raw<P> {
+    /// Bytes per point.
+    size: usize,
+    /// Appends a point.
+    put: fn(&P, &mut Vec<u8>),
+    /// The point in `size` bytes.
+    get: fn(&[u8]) -> P,
+}
+
+impl<P> Clone for Raw<P> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<P> Copy for Raw<P> {}
+
+const G1: Raw<G1Affine> = Raw {
+    size: 96,
+    put: |p, out| {
+        let (x, y) = p.xy().unwrap_or_default();
+        put_fq(&x, out);
+        put_fq(&y, out);
+    },
+    get: |b| {
+        let (x, y) = b.split_at(48.min(b.len()));
+        let (x, y) = (get_fq(x), get_fq(y));
+        if x.is_zero() && y.is_zero() {
+            G1Affine::identity()
+        } else {
+            G1Affine::new_unchecked(x, y)
+        }
+    },
+};
+
+const G2: Raw<G2Affine> = Raw {
+    size: 192,
+    put: |p, out| {
+        let (x, y) = p.xy().unwrap_or_default();
+        for c in [x.c0, x.c1, y.c0, y.c1] {
+            put_fq(&c, out);
+        }
+    },
+    get: |b| {
+        let mut c = b.chunks_exact(48).map(get_fq);
+        let mut next = || c.next().unwrap_or_default();
+        let x = Fq2::new(next(), next());
+        let y = Fq2::new(next(), next());
+        if x.is_zero() && y.is_zero() {
+            G2Affine::identity()
+        } else {
+            G2Affine::new_unchecked(x, y)
+        }
+    },
+};
+
+fn put_fq(x: &Fq, out: &mut Vec<u8>) {
+    for limb in x.0.0 {
+        out.extend_from_slice(&limb.to_le_bytes());
+    }
+}
+
+fn get_fq(b: &[u8]) -> Fq {
+    let mut limbs = [0u64; 6];
+    for (l, c) in limbs.iter_mut().zip(b.chunks_exact(8)) {
+        let mut le = [0u8; 8];
+        le.copy_from_slice(c);
+        *l = u64::from_le_bytes(le);
+    }
+    Fq::new_unchecked(BigInt(limbs))
+}
+
+/// A length-prefixed vector of points, read a round at a time (so a
+/// forged length costs no memory) and decoded on every core.
+fn read_points<P: Send + Copy + Default>(
+    r: &mut impl Read,
+    raw: Raw<P>,
+) -> Result<Vec<P>, SerializationError> {
+    let mut len = [0u8; 8];
+    r.read_exact(&mut len)?;
+    let n =
+        usize::try_from(u64::from_le_bytes(len)).map_err(|_| SerializationError::InvalidData)?;
+    let size = raw.size;
+    let mut out = Vec::with_capacity(n.min(POINTS_PER_ROUND));
+    let mut buf = vec![0u8; n.min(POINTS_PER_ROUND) * size];
+    let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
+    while out.len() < n {
+        let k = (n - out.len()).min(POINTS_PER_ROUND);
+        let bytes = buf
+            .get_mut(..k * size)
+            .ok_or(SerializationError::InvalidData)?;
+        r.read_exact(bytes)?;
+        let start = out.len();
+        out.resize(start + k, P::default());
+        let dst = out.get_mut(start..).unwrap_or_default();
+        let per = k.div_ceil(threads);
+        std::thread::scope(|s| {
+            for (d, b) in dst.chunks_mut(per).zip(bytes.chunks(per * size)) {
+                s.spawn(move || {
+                    for (d, b) in d.iter_mut().zip(b.chunks_exact(size)) {
+                        *d = (raw.get)(b);
+                    }
+                });
+            }
+        });
+    }
+    Ok(out)
+}
+
+/// Bytes per block of the loading pipeline.
+const BLOCK: usize = 4 << 20;
+/// Blocks read ahead of the decoder.
+pub const PIPELINE_BLOCKS: usize = 4;
+
+/// Reads until `buf` is full or the input ends; how many bytes it read.
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while let Some(rest) = buf.get_mut(n..).filter(|b| !b.is_empty()) {
+        match r.read(rest) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// The decoder's side of the pipeline: the blocks, read in order.
+struct Blocks {
+    rx: std::sync::mpsc::Receiver<Vec<u8>>,
+    block: Vec<u8>,
+    pos: usize,
+}
+
+impl Blocks {
+    /// Whether any byte is left (waiting for the next block if needed).
+    fn more(&mut self) -> bool {
+        while self.pos >= self.block.len() {
+            match self.rx.recv() {
+                Ok(b) => {
+                    self.block = b;
+                    self.pos = 0;
+                }
+                Err(_) => return false,
+            }
+        }
+        true
+    }
+}
+
+impl Read for Blocks {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if buf.is_empty() || !self.more() {
+            return Ok(0);
+        }
+        let rest = self.block.get(self.pos..).unwrap_or_default();
+        let n = rest.len().min(buf.len());
+        if let (Some(dst), Some(src)) = (buf.get_mut(..n), rest.get(..n)) {
+            dst.copy_from_slice(src);
+        }
+        self.pos += n;
+        Ok(n)
+    }
 }
 
 /// Reads a verifying key file (compressed, fully validated): for a
@@ -436,6 +692,23 @@ mod tests {
         );
         assert!(err.to_string().contains("SHA-256"));
         assert_eq!(fs::read(&path).unwrap(), bytes);
+        // Restored, it loads; with a byte appended, or cut inside the last
+        // point vector, it is refused.
+        bytes[mid] ^= 1;
+        let mut longer = bytes.clone();
+        longer.push(0);
+        fs::write(&path, &longer).unwrap();
+        let err =
+            load_or_generate(dir.path(), "square", &Square(None), 1, &mut |_| {}).unwrap_err();
+        assert!(err.to_string().contains("bytes after the key"), "{err}");
+        fs::write(&path, &bytes[..bytes.len() - 50]).unwrap();
+        let err =
+            load_or_generate(dir.path(), "square", &Square(None), 1, &mut |_| {}).unwrap_err();
+        assert!(err.to_string().contains("truncated"), "{err}");
+        fs::write(&path, &bytes).unwrap();
+        let (back, _) =
+            load_or_generate(dir.path(), "square", &Square(None), 1, &mut |_| {}).unwrap();
+        assert_eq!(back, pk);
         // Truncated.
         fs::write(&path, &bytes[..10]).unwrap();
         assert!(matches!(
