@@ -482,13 +482,63 @@ fn label_layer(
     })
 }
 
+/// Graphs up to this many nodes are labelled on one thread: at 2 KiB (64
+/// nodes) handing batches between threads costs more than the hashing.
+const SERIAL_NODES: usize = 1 << 12;
+
+/// Labels one whole layer into `cur` on this thread alone, node by node,
+/// with the same parent checks as the pipeline.
+fn label_layer_serial(
+    replica_id: &ReplicaId,
+    layer: u32,
+    parents: &mut (dyn ParentSource + Send),
+    cur: &Layer,
+    prev: &Layer,
+) -> Result<(), SdrError> {
+    parents.rewind()?;
+    let d = parent_count(layer, 1);
+    let mut h = LabelHasher::new(replica_id);
+    let mut labels = [[0u8; 32]; LATER_LAYER_PARENTS];
+    for node in 0..cur.len() {
+        let p = parents.next_parents()?;
+        h.set_header(layer, node as u32);
+        let label = if node == 0 {
+            h.finish_without_parents()
+        } else {
+            for (j, (&parent, slot)) in p.iter().zip(labels.iter_mut()).enumerate().take(d) {
+                let (layer_of, bad) = if j < DRG_DEGREE {
+                    (cur, parent as usize >= node)
+                } else {
+                    (prev, parent as usize >= prev.len())
+                };
+                if bad {
+                    return Err(SdrError::ParentOutOfRange {
+                        layer,
+                        node: node as u32,
+                        parent,
+                    });
+                }
+                *slot = layer_of.load(parent as usize).unwrap_or_default();
+            }
+            let used = labels.get(..d).unwrap_or_default();
+            for (i, l) in used.iter().cycle().take(HASHED_PARENTS).enumerate() {
+                h.set_parent(i, l);
+            }
+            h.finish()
+        };
+        cur.store(node, &label);
+    }
+    Ok(())
+}
+
 /// PreCommit 1's labelling: all `layers` layers of `graph` for
 /// `replica_id`, each written to [`layer_file_name`] in `cache_dir`
 /// (created if missing) as soon as it is done. `parents` gives every
 /// node's parents in order, once per layer (a [`super::ParentCacheReader`]
 /// in production). Two threads label (one gathers parent labels, one
 /// hashes) and a third writes each finished layer while the next is
-/// labelled. Memory: two layers (2 × 32 × nodes bytes). Returns the layer
+/// labelled; graphs of at most [`SERIAL_NODES`] nodes are labelled and
+/// written on the calling thread. Memory: two layers (2 × 32 × nodes bytes). Returns the layer
 /// files, layer 1 first; the last one is the encoding key.
 pub fn generate_layers(
     graph: &StackedGraph,
@@ -509,6 +559,11 @@ pub fn generate_layers(
             } else {
                 [&bufs[1], &bufs[0]]
             };
+            if n <= SERIAL_NODES {
+                label_layer_serial(replica_id, layer, parents, cur, prev)?;
+                paths.push(cur.write(cache_dir, layer)?);
+                continue;
+            }
             // `cur` was last written to a file two layers ago; that writer
             // was joined before the previous layer started.
             label_layer(replica_id, layer, parents, cur, prev)?;
