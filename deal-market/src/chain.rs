@@ -33,7 +33,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use cairn_ledger::codec::Encode as _;
-use cairn_ledger::{BlockOutcome, Event, Groth16Verifier, Receipt, SignedTx, State};
+use cairn_ledger::{BlockOutcome, Groth16Verifier, SignedTx, State};
 use commonware_codec::Encode as _;
 use commonware_consensus::types::{Epoch, Round};
 use commonware_cryptography::{Digested, Digestible};
@@ -42,6 +42,7 @@ use tokio::sync::{broadcast, oneshot};
 
 use crate::block::{Block, MAX_BLOCK_TX_BYTES, MAX_BLOCK_TXS, sha256};
 use crate::config::ChainSpec;
+use crate::json::{event_json, receipt_json};
 use crate::metrics::{Metrics, TimedVerifier};
 use crate::store::{Commit, Store, StoreError, Tip};
 use crate::{Digest, Scheme, Seed};
@@ -231,37 +232,6 @@ pub fn beacon_of(seed: &Seed) -> [u8; 32] {
 
 fn hex32(b: &[u8; 32]) -> String {
     hex::encode(b)
-}
-
-/// JSON of an event: its kind and its fields as the ledger prints them.
-pub fn event_json(e: &Event) -> Value {
-    let detail = format!("{e:?}");
-    let kind = detail
-        .split([' ', '{', '('])
-        .next()
-        .unwrap_or_default()
-        .to_owned();
-    json!({ "kind": kind, "detail": detail })
-}
-
-/// JSON of a receipt.
-pub fn receipt_json(r: &Receipt, height: u64, index: usize) -> Value {
-    match &r.result {
-        Ok(events) => json!({
-            "tx": hex32(&r.tx),
-            "height": height,
-            "index": index,
-            "ok": true,
-            "events": events.iter().map(event_json).collect::<Vec<_>>(),
-        }),
-        Err(refusal) => json!({
-            "tx": hex32(&r.tx),
-            "height": height,
-            "index": index,
-            "ok": false,
-            "refusal": refusal.to_string(),
-        }),
-    }
 }
 
 impl Chain {

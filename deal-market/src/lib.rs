@@ -19,6 +19,7 @@
 //! - [`config`]: the genesis file, validator homes, `testnet` generation;
 //! - [`node`]: one validator wired (p2p, marshal, simplex, API);
 //! - [`api`]: the HTTP JSON API and SSE event stream;
+//! - [`json`]: receipts and events as JSON;
 //! - [`metrics`]: Prometheus metrics and the timed proof verifier.
 //!
 //! The binary `cairn-validator` has two commands: `testnet --validators N
@@ -32,6 +33,7 @@ pub mod app;
 pub mod block;
 pub mod chain;
 pub mod config;
+pub mod json;
 pub mod metrics;
 pub mod node;
 pub mod store;

@@ -181,6 +181,9 @@ fn four_validators_finalize_survive_a_crash_and_catch_up() -> anyhow::Result<()>
     let receipt: Value = r.json()?;
     ensure!(status.is_success(), "POST /tx: {status} {receipt}");
     ensure!(receipt["ok"] == Value::Bool(true), "receipt: {receipt}");
+    assert_eq!(receipt["events"][0]["kind"], "Transferred", "{receipt}");
+    assert_eq!(receipt["events"][0]["to"], hex::encode(to.0), "{receipt}");
+    assert_eq!(receipt["events"][0]["amount"], "12345", "{receipt}");
     let included = receipt["height"].as_u64().context("receipt height")?;
     wait_for(
         "validator 2 at the transfer's height",
