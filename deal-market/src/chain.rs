@@ -220,6 +220,7 @@ pub struct Chain {
     store: Store,
     metrics: Metrics,
     events: broadcast::Sender<Arc<Value>>,
+    gossip: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<Vec<u8>>>,
     inner: Mutex<Inner>,
 }
 
@@ -297,6 +298,7 @@ impl Chain {
             store,
             metrics,
             events,
+            gossip: std::sync::OnceLock::new(),
             inner: Mutex::new(Inner {
                 tip,
                 tip_block,
@@ -540,15 +542,22 @@ impl Chain {
         }))
     }
 
-    /// Admits a transaction to the mempool; the receiver yields its
-    /// receipt once a finalized block includes it.
-    pub fn submit(&self, tx: SignedTx) -> Result<oneshot::Receiver<Included>, Rejected> {
+    /// Checks a transaction against the finalized state and adds it to
+    /// the mempool (with `waiter`, if any); `Ok(true)` if it was new.
+    fn admit(
+        &self,
+        tx: SignedTx,
+        waiter: Option<oneshot::Sender<Included>>,
+    ) -> Result<bool, Rejected> {
         let len = tx.to_bytes().len();
         if len > crate::block::MAX_TX_BYTES {
             return Err(Rejected::TooLarge {
                 len,
                 max: crate::block::MAX_TX_BYTES,
             });
+        }
+        if !tx.signature_valid() {
+            return Err(Rejected::BadSignature);
         }
         let mut g = self.lock();
         if tx.tx.chain_id != g.state.chain_id() {
@@ -564,23 +573,47 @@ impl Chain {
                 got: tx.tx.nonce,
             });
         }
-        if !tx.signature_valid() {
-            return Err(Rejected::BadSignature);
-        }
         let hash = tx.hash();
-        if !g.mempool.txs.contains_key(&hash) {
+        let new = !g.mempool.txs.contains_key(&hash);
+        if new {
             if g.mempool.txs.len() >= MAX_MEMPOOL {
                 return Err(Rejected::Full);
             }
             g.mempool.order.push_back(hash);
             g.mempool.txs.insert(hash, tx);
         }
-        let (send, recv) = oneshot::channel();
-        g.waiters.entry(hash).or_default().push(send);
+        if let Some(w) = waiter {
+            g.waiters.entry(hash).or_default().push(w);
+        }
         self.metrics
             .mempool
             .set(i64::try_from(g.mempool.txs.len()).unwrap_or(i64::MAX));
+        Ok(new)
+    }
+
+    /// Admits a transaction a client submitted, and gossips it to the
+    /// other validators if it is new here; the receiver yields its receipt
+    /// once a finalized block includes it.
+    pub fn submit(&self, tx: SignedTx) -> Result<oneshot::Receiver<Included>, Rejected> {
+        let bytes = tx.to_bytes();
+        let (send, recv) = oneshot::channel();
+        if self.admit(tx, Some(send))?
+            && let Some(g) = self.gossip.get()
+        {
+            // A stopped gossip task only costs inclusion latency.
+            let _ = g.send(bytes);
+        }
         Ok(recv)
+    }
+
+    /// Admits a transaction another validator gossiped (not re-gossiped).
+    pub fn admit_gossiped(&self, tx: SignedTx) -> Result<(), Rejected> {
+        self.admit(tx, None).map(|_| ())
+    }
+
+    /// Where [`Chain::submit`] sends new transactions' bytes for gossip.
+    pub fn set_gossip(&self, out: tokio::sync::mpsc::UnboundedSender<Vec<u8>>) {
+        let _ = self.gossip.set(out);
     }
 
     /// Persists a finalized block and moves the tip to it. Blocks at or

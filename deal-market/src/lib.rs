@@ -17,6 +17,7 @@
 //! - [`store`]: RocksDB: finalized blocks, receipts, transaction index,
 //!   the state after the tip, in one synced batch per block;
 //! - [`config`]: the genesis file, validator homes, `testnet` generation;
+//! - [`gossip`]: submitted transactions sent to every validator;
 //! - [`node`]: one validator wired (p2p, marshal, simplex, API);
 //! - [`api`]: the HTTP JSON API and SSE event stream;
 //! - [`json`]: receipts and events as JSON;
@@ -33,6 +34,7 @@ pub mod app;
 pub mod block;
 pub mod chain;
 pub mod config;
+pub mod gossip;
 pub mod json;
 pub mod metrics;
 pub mod node;

@@ -6,7 +6,7 @@
 //! the HTTP API and the metrics listener.
 //!
 //! p2p channels: 0 votes, 1 certificates, 2 simplex's resolver, 3
-//! marshal's backfill, 4 marshal's block broadcast.
+//! marshal's backfill, 4 marshal's block broadcast, 5 transaction gossip.
 //!
 //! Storage: commonware's journals and archives (simplex's vote log,
 //! marshal's finalized blocks and certificates) live under
@@ -46,12 +46,12 @@ use commonware_utils::{NZDuration, NZU16, NZU32, NZU64, NZUsize, ordered::Map};
 use tracing::{error, info};
 
 use crate::Scheme;
-use crate::api;
 use crate::app::{App, Finalizer, SeedTap, run_finalizer};
 use crate::chain::{Chain, ChainError};
 use crate::config::{ConfigError, Home};
 use crate::metrics::{Metrics, MetricsError};
 use crate::store::{Store, StoreError};
+use crate::{api, gossip};
 
 /// Largest p2p message: a full block plus framing.
 const MAX_MESSAGE: u32 = 6 << 20;
@@ -191,6 +191,7 @@ pub async fn run(
     let resolver = network.register(2, quota);
     let backfill = network.register(3, quota);
     let broadcast = network.register(4, quota);
+    let txs = network.register(5, quota);
     let network_handle = network.start();
 
     // Marshal: block buffer, backfill resolver, archives.
@@ -313,8 +314,11 @@ pub async fn run(
     );
     let engine_handle = engine.start(votes, certificates, resolver);
 
-    // The finalizer task, the API and the metrics listener.
+    // The finalizer task, transaction gossip, the API and the metrics listener.
     let finalizer_task = tokio::spawn(run_finalizer(chain.clone(), finalized_rx));
+    let (gossip_out, gossip_rx) = tokio::sync::mpsc::unbounded_channel();
+    chain.set_gossip(gossip_out);
+    let gossip_task = tokio::spawn(gossip::run(chain.clone(), gossip_rx, txs));
     let api_listener = tokio::net::TcpListener::bind(home.file.api_listen)
         .await
         .map_err(|source| NodeError::Bind {
@@ -346,6 +350,7 @@ pub async fn run(
         _ = buffer_handle => Err(NodeError::Stopped { actor: "buffer" }),
         _ = network_handle => Err(NodeError::Stopped { actor: "network" }),
         _ = api_task => Err(NodeError::Stopped { actor: "api" }),
+        _ = gossip_task => Err(NodeError::Stopped { actor: "gossip" }),
         _ = metrics_task => Err(NodeError::Stopped { actor: "metrics" }),
     };
     if let Err(e) = &result {

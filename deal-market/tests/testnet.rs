@@ -172,6 +172,7 @@ fn four_validators_finalize_survive_a_crash_and_catch_up() -> anyhow::Result<()>
 
     // 2. A transfer through validator 1's API is applied.
     let (tx, to) = transfer(&dir, 1, 12_345)?;
+    let submitted = Instant::now();
     let r = reqwest::blocking::Client::new()
         .post(format!("{}/tx", vs[1].api))
         .body(hex::encode(tx.to_bytes()))
@@ -185,6 +186,10 @@ fn four_validators_finalize_survive_a_crash_and_catch_up() -> anyhow::Result<()>
     assert_eq!(receipt["events"][0]["to"], hex::encode(to.0), "{receipt}");
     assert_eq!(receipt["events"][0]["amount"], "12345", "{receipt}");
     let included = receipt["height"].as_u64().context("receipt height")?;
+    eprintln!(
+        "transfer finalized in block {included}, {:?} after submission",
+        submitted.elapsed()
+    );
     wait_for(
         "validator 2 at the transfer's height",
         Duration::from_secs(20),
