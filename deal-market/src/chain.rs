@@ -671,6 +671,7 @@ impl Chain {
             "receipts": receipts,
             "tick_events": tick,
         });
+        // Serializing a `Value` cannot fail (no maps with non-string keys).
         let record_bytes = serde_json::to_vec(&record).unwrap_or_default();
         let tx_hashes: Vec<[u8; 32]> = b.txs.iter().map(SignedTx::hash).collect();
         let digest: [u8; 32] = block.digest().as_ref().try_into().unwrap_or([0; 32]);

@@ -28,6 +28,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 #![warn(clippy::expect_used)]
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 pub mod api;
 pub mod app;
