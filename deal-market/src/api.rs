@@ -466,3 +466,27 @@ async fn handle_events(
     });
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tx_body_forms() {
+        // (body, bytes it names): JSON with hex, bare hex (whitespace
+        // trimmed), anything else taken as raw bytes.
+        let rows: &[(&[u8], &[u8])] = &[
+            (br#"{"tx": "0102ff"}"#, &[1, 2, 0xff]),
+            (b"0102ff\n", &[1, 2, 0xff]),
+            (b"  0A0b  ", &[0x0a, 0x0b]),
+            (&[1, 2, 3], &[1, 2, 3]),
+            (b"zz", b"zz"),
+        ];
+        for (body, want) in rows {
+            assert_eq!(tx_bytes(body).unwrap(), want.to_vec(), "{body:?}");
+        }
+        // Odd-length hex and bad hex inside JSON are refused by name.
+        assert!(tx_bytes(b"abc").is_err());
+        assert!(tx_bytes(br#"{"tx": "xyz"}"#).is_err());
+    }
+}
