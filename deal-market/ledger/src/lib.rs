@@ -14,9 +14,10 @@
 //! clock and no randomness of its own: the epoch and the randomness beacon
 //! come in as arguments ([`State::tick`]), proofs are checked by a
 //! [`ProofVerifier`] the caller hands in, and every map is a `BTreeMap`.
-//! The consensus shell (later) orders transactions, calls
-//! [`State::apply_tx`] for each and [`State::tick`] at each epoch, and
-//! commits [`State::root`].
+//! The consensus shell (`cairn-deal-market`) orders transactions into
+//! blocks and runs [`State::execute_block`] for each, which calls
+//! [`State::apply_tx`] for each transaction and [`State::tick`] at each
+//! epoch boundary, and commits [`State::root`].
 //!
 //! Module tour:
 //!
@@ -24,7 +25,10 @@
 //! - [`ids`]: addresses, keys, signatures, typed ids and commitments;
 //! - [`tx`]: transactions, deal proposals, manifests;
 //! - [`genesis`]: parameters, funded accounts, pinned verifying keys;
+//! - [`block`]: executing a block (transactions in order, then the epoch
+//!   tick at an epoch boundary), the step consensus replicates;
 //! - [`state`]: the state, its queries, its root and its supply;
+//! - [`snapshot`]: the state as bytes and back (what a validator persists);
 //! - [`event`]: events, receipts and refusal reasons;
 //! - [`verifier`]: the proof-checking seam and the Groth16 verifier;
 //! - `apply`, `market`, `miner`, `cron`: the rules (methods of [`State`]).
@@ -34,6 +38,7 @@
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 mod apply;
+pub mod block;
 pub mod codec;
 mod cron;
 pub mod event;
@@ -41,10 +46,12 @@ pub mod genesis;
 pub mod ids;
 mod market;
 mod miner;
+pub mod snapshot;
 pub mod state;
 pub mod tx;
 pub mod verifier;
 
+pub use block::{BlockError, BlockOutcome};
 pub use cron::TickError;
 pub use event::{Event, Receipt, Refusal, Side};
 pub use genesis::{Genesis, GenesisError, Params, PinnedKeys};
@@ -53,6 +60,7 @@ pub use ids::{
     Signature,
 };
 pub use market::proposal_hash;
+pub use snapshot::SnapshotError;
 pub use state::State;
 pub use tx::{DealProposal, Manifest, Registration, SignedDeal, SignedTx, Tx, TxBody};
 pub use verifier::{Groth16Verifier, ProofVerifier, VerifyError};

@@ -291,6 +291,25 @@ impl State {
         self.deals.get(&d)
     }
 
+    /// Every provider, by id.
+    pub fn providers(&self) -> impl Iterator<Item = (ProviderId, &Provider)> {
+        self.providers.iter().map(|(id, p)| (*id, p))
+    }
+
+    /// A provider's proven sectors, by number.
+    pub fn sectors_of(&self, p: ProviderId) -> impl Iterator<Item = (SectorNumber, &Sector)> {
+        self.sectors
+            .range((p, SectorNumber(0))..=(p, SectorNumber(u64::MAX)))
+            .map(|((_, n), s)| (*n, s))
+    }
+
+    /// A provider's pending pre-commits, by sector number.
+    pub fn precommits_of(&self, p: ProviderId) -> impl Iterator<Item = (SectorNumber, &PreCommit)> {
+        self.precommits
+            .range((p, SectorNumber(0))..=(p, SectorNumber(u64::MAX)))
+            .map(|((_, n), s)| (*n, s))
+    }
+
     /// A sector.
     pub fn sector(&self, p: ProviderId, s: SectorNumber) -> Option<&Sector> {
         self.sectors.get(&(p, s))
@@ -407,7 +426,7 @@ impl State {
         Sha256::digest(self.encode_primary()).into()
     }
 
-    fn encode_primary(&self) -> Vec<u8> {
+    pub(crate) fn encode_primary(&self) -> Vec<u8> {
         let mut w = Writer::new();
         w.array(b"cairn-state/v1");
         w.array(&self.genesis_digest);

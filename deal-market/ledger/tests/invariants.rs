@@ -78,6 +78,7 @@ struct Run {
     provider: ProviderId,
     next_sector: u64,
     terminated_deals: BTreeSet<DealId>,
+    genesis: Genesis,
 }
 
 impl Run {
@@ -85,7 +86,8 @@ impl Run {
         let users: Vec<_> = (1..=4).map(key).collect();
         let worker = key(20);
         let accounts: Vec<_> = users.iter().map(|k| (addr(k), 200_000)).collect();
-        let mut kit = Kit::new(&genesis(&accounts, 10_000_000, Params::devnet()));
+        let g = genesis(&accounts, 10_000_000, Params::devnet());
+        let mut kit = Kit::new(&g);
         // User 3 owns the provider.
         let provider = kit.register(&users[3], &worker, 0, 20_000);
         for u in &users {
@@ -93,6 +95,7 @@ impl Run {
         }
         Self {
             kit,
+            genesis: g,
             users,
             worker,
             provider,
@@ -296,5 +299,8 @@ proptest! {
             let deal = run.kit.state.deal(*d).unwrap();
             prop_assert_eq!(deal.state, state::DealState::Terminated);
         }
+        // A snapshot decodes to the very state, indexes included.
+        let back = State::from_snapshot(&run.genesis, &run.kit.state.snapshot()).unwrap();
+        prop_assert_eq!(&back, &run.kit.state);
     }
 }
