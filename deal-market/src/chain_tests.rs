@@ -1,0 +1,209 @@
+//! Tests of the block rule and of finalize, with real threshold seeds.
+
+use super::*;
+use crate::config::{Home, Ports, write_testnet};
+use cairn_ledger::Params;
+use commonware_consensus::simplex::scheme::bls12381_threshold::vrf::Seedable as _;
+use commonware_consensus::simplex::types::{Notarization, Notarize, Proposal};
+use commonware_consensus::types::View;
+use commonware_parallel::Sequential;
+use commonware_utils::non_empty;
+
+struct Fixture {
+    dir: tempfile::TempDir,
+    spec: ChainSpec,
+    schemes: Vec<Scheme>,
+    verifier: Scheme,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let params = Params {
+        blocks_per_epoch: 2,
+        ..Params::devnet()
+    };
+    write_testnet(dir.path(), 4, 1, Ports::Free, params).unwrap();
+    let homes: Vec<Home> = (0..4)
+        .map(|i| Home::load(&dir.path().join(i.to_string())).unwrap())
+        .collect();
+    let spec = homes[0].spec.clone();
+    let ns = spec.file.namespace.as_bytes().to_vec();
+    let schemes = homes
+        .iter()
+        .map(|h| {
+            Scheme::signer(
+                &ns,
+                spec.participants.clone(),
+                spec.polynomial.clone(),
+                h.share.clone(),
+            )
+            .unwrap()
+        })
+        .collect();
+    let verifier = Scheme::verifier(&ns, spec.participants.clone(), spec.polynomial.clone());
+    Fixture {
+        dir,
+        spec,
+        schemes,
+        verifier,
+    }
+}
+
+impl Fixture {
+    fn chain(&self) -> Chain {
+        let store = Store::open(&self.dir.path().join("db")).unwrap();
+        Chain::open(
+            self.spec.clone(),
+            store,
+            Metrics::new().unwrap(),
+            self.verifier.clone(),
+        )
+        .unwrap()
+    }
+
+    /// A real threshold seed for `view`: three of four notarize votes.
+    fn seed(&self, view: u64) -> Seed {
+        let round = Round::new(Epoch::zero(), View::new(view));
+        let proposal = Proposal::new(round, View::zero(), Digest::from([1; 32]));
+        let votes: Vec<_> = self.schemes[..3]
+            .iter()
+            .map(|s| Notarize::sign(s, proposal.clone()).unwrap())
+            .collect();
+        Notarization::from_notarizes(&self.schemes[0], non_empty![@&votes], &Sequential)
+            .unwrap()
+            .seed()
+    }
+}
+
+fn ctx(chain: &Chain, view: u64, parent: &Digested<Block>) -> crate::Context {
+    crate::Context {
+        round: Round::new(Epoch::zero(), View::new(view)),
+        leader: chain.spec().participants.iter().next().unwrap().clone(),
+        parent: (parent.inner().view(), parent.digest()),
+    }
+}
+
+fn with(b: &Block, f: impl FnOnce(&mut Block)) -> Digested<Block> {
+    let mut b = b.clone();
+    f(&mut b);
+    let b = Block::new(
+        b.context,
+        b.parent,
+        b.height,
+        b.timestamp_ms,
+        b.beacon,
+        b.txs,
+        b.state_root,
+    );
+    let d = b.digest();
+    Digested::precomputed(b, d)
+}
+
+#[test]
+fn execute_checks_beacon_root_and_timestamp() {
+    let fx = fixture();
+    let chain = fx.chain();
+    let g = chain.genesis().clone();
+    let (_, g_state) = chain.finalized();
+    // Height 1 ends no epoch (2 blocks per epoch).
+    let b1 = chain
+        .build(ctx(&chain, 1, &g), &g, &g_state, 1_000)
+        .unwrap();
+    assert!(b1.block.inner().beacon.is_none());
+    // Height 2 ends epoch 0: its proposer needs the seed of b1's view.
+    let b2_ctx = ctx(&chain, 2, &b1.block);
+    assert!(
+        chain
+            .build(b2_ctx.clone(), &b1.block, &b1.state, 2_000)
+            .is_none()
+    );
+    chain.record_seed(fx.seed(1));
+    let b2 = chain.build(b2_ctx, &b1.block, &b1.state, 2_000).unwrap();
+    let good = b2.block.inner();
+    assert_eq!(good.beacon, Some(fx.seed(1)));
+    let ok = chain
+        .execute(&b1.state, b1.block.inner(), &b2.block)
+        .unwrap();
+    assert_eq!(ok.state.epoch().0, 1);
+    assert_eq!(
+        ok.state.randomness(cairn_ledger::Epoch(1)),
+        Some(beacon_of(&fx.seed(1)))
+    );
+
+    let refuse = |b: Digested<Block>| chain.execute(&b1.state, b1.block.inner(), &b);
+    assert_eq!(
+        refuse(with(good, |b| b.beacon = None)).unwrap_err(),
+        InvalidBlock::Beacon { what: "missing" }
+    );
+    assert_eq!(
+        refuse(with(good, |b| b.beacon = Some(fx.seed(7)))).unwrap_err(),
+        InvalidBlock::Beacon {
+            what: "not of the parent's round"
+        }
+    );
+    let mut forged = fx.seed(1);
+    forged.signature = fx.seed(2).signature;
+    assert_eq!(
+        refuse(with(good, |b| b.beacon = Some(forged))).unwrap_err(),
+        InvalidBlock::Beacon {
+            what: "signature does not verify"
+        }
+    );
+    assert!(matches!(
+        refuse(with(good, |b| b.state_root = [9; 32])),
+        Err(InvalidBlock::Root { .. })
+    ));
+    assert!(matches!(
+        refuse(with(good, |b| b.timestamp_ms = 1_000)),
+        Err(InvalidBlock::Timestamp { .. })
+    ));
+    assert!(matches!(
+        refuse(with(good, |b| b.height = 3)),
+        Err(InvalidBlock::NotChild { .. })
+    ));
+    // A beacon on a block that ends no epoch.
+    assert!(matches!(
+        chain.execute(
+            &g_state,
+            g.inner(),
+            &with(b1.block.inner(), |b| b.beacon = Some(fx.seed(0)))
+        ),
+        Err(InvalidBlock::Beacon { .. })
+    ));
+}
+
+#[test]
+fn finalize_persists_and_reopens_idempotently() {
+    let fx = fixture();
+    let (b1, b2, root2) = {
+        let chain = fx.chain();
+        let g = chain.genesis().clone();
+        let (_, g_state) = chain.finalized();
+        let b1 = chain
+            .build(ctx(&chain, 1, &g), &g, &g_state, 1_000)
+            .unwrap();
+        chain.record_seed(fx.seed(1));
+        let b2 = chain
+            .build(ctx(&chain, 2, &b1.block), &b1.block, &b1.state, 2_000)
+            .unwrap();
+        // Out of order is refused; in order persists.
+        assert!(matches!(
+            chain.finalize(b2.block.clone()),
+            Err(ChainError::OutOfOrder { height: 2, tip: 0 })
+        ));
+        chain.finalize(b1.block.clone()).unwrap();
+        chain.finalize(b2.block.clone()).unwrap();
+        let (tip, state) = chain.finalized();
+        assert_eq!(tip.height, 2);
+        assert_eq!(tip.root, state.root());
+        (b1.block.clone(), b2.block.clone(), tip.root)
+    };
+    // Reopen: the state comes from RocksDB; redeliveries change nothing.
+    let chain = fx.chain();
+    let (tip, state) = chain.finalized();
+    assert_eq!((tip.height, tip.root, state.root()), (2, root2, root2));
+    chain.finalize(b1).unwrap();
+    chain.finalize(b2).unwrap();
+    assert_eq!(chain.finalized().0, tip);
+    assert!(chain.store().block(2).unwrap().is_some());
+}
