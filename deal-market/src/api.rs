@@ -3,7 +3,7 @@
 //! | route | answer |
 //! | --- | --- |
 //! | `GET /status` | chain id, height, digest, state root, epoch, mempool size |
-//! | `POST /tx` | a signed transaction (canonical ledger encoding; raw bytes, hex text, or `{"tx": hex}`): admitted, then its receipt once a finalized block includes it (`?wait=false`: 202 at once) |
+//! | `POST /tx` | a signed transaction (canonical ledger encoding; raw bytes, hex text, or `{"tx": hex}`): checked against the finalized state plus the mempool: if the ledger refuses it, 422 with the refusal's receipt at once; else admitted, then its receipt once a finalized block includes it (`?wait=false`: 202 at once) |
 //! | `GET /tx/{hash}` | the receipt of a finalized transaction |
 //! | `GET /accounts/{addr}` | balance, nonce, escrow |
 //! | `GET /providers`, `GET /providers/{id}` | registered providers |
@@ -12,6 +12,7 @@
 //! | `GET /sectors/{provider}` | proven sectors and pending pre-commits |
 //! | `GET /deadlines/{provider}` | each deadline's window, sectors and last proof |
 //! | `GET /blocks/{height}` | a finalized block: header, transaction ids, receipts, tick events |
+//! | `GET /randomness/{epoch}` | the beacon value of an epoch (tickets, seeds, PoSt challenges) |
 //! | `GET /events` | SSE: one `block` event per finalized block, as `/blocks/{height}` |
 //!
 //! Queries read the finalized state. Labels and manifest roots are matched
@@ -97,6 +98,7 @@ pub fn router(chain: Shared) -> Router {
         .route("/sectors/{provider}", get(handle_sectors))
         .route("/deadlines/{provider}", get(handle_deadlines))
         .route("/blocks/{height}", get(handle_block))
+        .route("/randomness/{epoch}", get(handle_randomness))
         .route("/events", get(handle_events))
         .with_state(chain)
 }
@@ -122,6 +124,23 @@ pub async fn serve_metrics(
 
 fn amount(a: u128) -> Value {
     Value::String(a.to_string())
+}
+
+/// The beacon value of an epoch: the ticket, seed and PoSt challenge
+/// source a provider proves against (docs/ledger.md).
+async fn handle_randomness(AxState(chain): AxState<Shared>, Path(epoch): Path<u64>) -> ApiResult {
+    let (_, state) = chain.finalized();
+    let r = state
+        .randomness(cairn_ledger::ids::Epoch(epoch))
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "randomness of epoch {epoch} (now {}; old values are pruned)",
+                state.epoch().0
+            ))
+        })?;
+    Ok(axum::Json(
+        json!({ "epoch": epoch, "randomness": hex::encode(r) }),
+    ))
 }
 
 async fn handle_status(AxState(chain): AxState<Shared>) -> ApiResult {
@@ -164,10 +183,20 @@ async fn handle_submit(
     let bytes = tx_bytes(&body)?;
     let tx = SignedTx::from_bytes(&bytes).map_err(|e| ApiError::bad(format!("tx: {e}")))?;
     let hash = hex::encode(tx.hash());
-    let waiter = chain.submit(tx).map_err(|e| match e {
-        Rejected::Full => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e),
-        e => ApiError::bad(e),
-    })?;
+    let tx_hash = tx.hash();
+    let waiter = match chain.submit(tx) {
+        Ok(w) => w,
+        // The ledger's refusal, as a receipt: nothing was admitted.
+        Err(Rejected::Refused(refusal)) => {
+            return Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                axum::Json(crate::chain::refusal_json(&tx_hash, &refusal)),
+            )
+                .into_response());
+        }
+        Err(e @ Rejected::Full) => return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e)),
+        Err(e) => return Err(ApiError::bad(e)),
+    };
     if q.wait == Some(false) {
         return Ok((
             StatusCode::ACCEPTED,

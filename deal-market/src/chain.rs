@@ -33,7 +33,9 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use cairn_ledger::codec::Encode as _;
+use cairn_ledger::verifier::SizeKeys;
 use cairn_ledger::{BlockOutcome, Groth16Verifier, SignedTx, State};
+use cairn_proofs::sector::SealProof;
 use commonware_codec::Encode as _;
 use commonware_consensus::types::{Epoch, Round};
 use commonware_cryptography::{Digested, Digestible};
@@ -112,8 +114,8 @@ pub enum ChainError {
     /// The persisted tip block does not decode.
     #[error("persisted tip block: {0}")]
     TipBlock(#[source] commonware_codec::Error),
-    /// Genesis pins verifying keys this build cannot load.
-    #[error("verifying keys: {0}")]
+    /// The verifying keys given are not the ones genesis pins.
+    #[error("verifying keys do not match genesis, refusing to start")]
     Keys(#[from] cairn_ledger::verifier::KeyError),
     /// The genesis names no validator.
     #[error("genesis names no validator")]
@@ -171,6 +173,11 @@ struct Inner {
     executed: HashMap<Digest, Arc<Executed>>,
     seeds: BTreeMap<u64, Seed>,
     mempool: Mempool,
+    /// The finalized state with the mempool applied in order: admission
+    /// runs each new transaction on it, so a transaction the ledger would
+    /// refuse is answered with its reason at once instead of waiting in
+    /// the mempool for a block that will never take it.
+    pending: State,
     waiters: HashMap<[u8; 32], Vec<oneshot::Sender<Included>>>,
 }
 
@@ -208,6 +215,9 @@ pub enum Rejected {
     /// The mempool is full.
     #[error("mempool full")]
     Full,
+    /// The ledger refuses it on the finalized state plus the mempool.
+    #[error("refused: {0}")]
+    Refused(cairn_ledger::Refusal),
 }
 
 /// The chain, shared by the application, the finalizer and the API.
@@ -222,6 +232,12 @@ pub struct Chain {
     events: broadcast::Sender<Arc<Value>>,
     gossip: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<Vec<u8>>>,
     inner: Mutex<Inner>,
+}
+
+/// The receipt of a transaction the ledger refused before any block took
+/// it: no height, the reason.
+pub fn refusal_json(tx: &[u8; 32], refusal: &cairn_ledger::Refusal) -> Value {
+    json!({ "tx": hex::encode(tx), "height": Value::Null, "ok": false, "refusal": refusal.to_string() })
 }
 
 /// The beacon value of a seed.
@@ -239,6 +255,7 @@ impl Chain {
     /// Opens the chain: the persisted tip and state if any, else genesis.
     pub fn open(
         spec: ChainSpec,
+        keys: &BTreeMap<SealProof, SizeKeys>,
         store: Store,
         metrics: Metrics,
         seed_verifier: Scheme,
@@ -253,8 +270,7 @@ impl Chain {
         let g = Block::genesis(leader, genesis_state.root());
         let gd = g.digest();
         let genesis = Digested::precomputed(g, gd);
-        let keys = BTreeMap::new();
-        let groth16 = Groth16Verifier::new(&spec.genesis.sector_sizes, &keys)?;
+        let groth16 = Groth16Verifier::new(&spec.genesis.sector_sizes, keys)?;
         let verifier = TimedVerifier::new(groth16, metrics.proof_verify.clone());
         let (tip, tip_block, state) = match store.tip()? {
             None => (
@@ -302,6 +318,7 @@ impl Chain {
             inner: Mutex::new(Inner {
                 tip,
                 tip_block,
+                pending: state.clone(),
                 state: Arc::new(state),
                 executed: HashMap::new(),
                 seeds: BTreeMap::new(),
@@ -579,6 +596,10 @@ impl Chain {
             if g.mempool.txs.len() >= MAX_MEMPOOL {
                 return Err(Rejected::Full);
             }
+            let receipt = g.pending.apply_tx(&tx, &self.verifier);
+            if let Err(refusal) = receipt.result {
+                return Err(Rejected::Refused(refusal));
+            }
             g.mempool.order.push_back(hash);
             g.mempool.txs.insert(hash, tx);
         }
@@ -709,11 +730,34 @@ impl Chain {
             g.mempool
                 .txs
                 .retain(|_, tx| tx.tx.nonce >= st.account(&tx.tx.sender()).nonce);
-            let Inner { mempool, .. } = &mut *g;
+            // The pending state: the new finalized state plus what is left
+            // in the mempool, in order. What the ledger refuses now (a
+            // nonce whose predecessor was dropped, funds spent meanwhile)
+            // leaves the mempool, and its waiters get the reason.
+            let mut pending = (*st).clone();
+            let Inner {
+                mempool,
+                waiters: ws,
+                ..
+            } = &mut *g;
+            let mut dropped = Vec::new();
+            for h in &mempool.order {
+                if let Some(tx) = mempool.txs.get(h)
+                    && let Err(refusal) = pending.apply_tx(tx, &self.verifier).result
+                {
+                    dropped.push((*h, refusal));
+                }
+            }
+            for (h, refusal) in dropped {
+                mempool.txs.remove(&h);
+                if let Some(w) = ws.remove(&h) {
+                    waiters.push((w, refusal_json(&h, &refusal)));
+                }
+            }
             let live = &mempool.txs;
             mempool.order.retain(|h| live.contains_key(h));
-            let live: std::collections::HashSet<_> = mempool.txs.keys().copied().collect();
-            g.waiters.retain(|h, _| live.contains(h));
+            ws.retain(|h, _| live.contains_key(h));
+            g.pending = pending;
             self.metrics
                 .mempool
                 .set(i64::try_from(g.mempool.txs.len()).unwrap_or(i64::MAX));

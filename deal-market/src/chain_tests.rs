@@ -54,6 +54,7 @@ impl Fixture {
         let store = Store::open(&self.dir.path().join("db")).unwrap();
         Chain::open(
             self.spec.clone(),
+            &std::collections::BTreeMap::new(),
             store,
             Metrics::new().unwrap(),
             self.verifier.clone(),
@@ -206,4 +207,86 @@ fn finalize_persists_and_reopens_idempotently() {
     chain.finalize(b2).unwrap();
     assert_eq!(chain.finalized().0, tip);
     assert!(chain.store().block(2).unwrap().is_some());
+}
+
+/// Demo account 0's key and account 1's address.
+fn demo_keys(fx: &Fixture) -> (ed25519_dalek::SigningKey, cairn_ledger::Address) {
+    let accounts: Vec<crate::config::DemoAccount> =
+        crate::config::read_json(&fx.dir.path().join("accounts.json")).unwrap();
+    let sk: [u8; 32] = hex::decode(&accounts[0].secret_key)
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let to: [u8; 20] = hex::decode(&accounts[0].address)
+        .unwrap()
+        .try_into()
+        .unwrap();
+    (
+        ed25519_dalek::SigningKey::from_bytes(&sk),
+        cairn_ledger::Address(to),
+    )
+}
+
+fn transfer(
+    key: &ed25519_dalek::SigningKey,
+    nonce: u64,
+    to: cairn_ledger::Address,
+    amount: u128,
+) -> SignedTx {
+    use ed25519_dalek::Signer as _;
+    let tx = cairn_ledger::Tx {
+        chain_id: 1,
+        nonce,
+        signer: cairn_ledger::PublicKey(key.verifying_key().to_bytes()),
+        body: cairn_ledger::TxBody::Transfer { to, amount },
+    };
+    let msg = cairn_ledger::ids::signing_bytes(cairn_ledger::tx::TX_DOMAIN, &tx.to_bytes());
+    SignedTx {
+        tx,
+        signature: cairn_ledger::Signature(key.sign(&msg).to_bytes()),
+    }
+}
+
+#[test]
+fn admission_runs_the_ledger_on_the_pending_state() {
+    let fx = fixture();
+    let chain = fx.chain();
+    let (key, me) = demo_keys(&fx);
+    let to = cairn_ledger::Address([9; 20]);
+    let balance = crate::config::DEMO_BALANCE;
+    let first = chain.submit(transfer(&key, 0, to, balance - 10));
+    assert!(first.is_ok());
+    // The pending state has spent all but 10: more is refused with the
+    // ledger's reason, and nothing is admitted.
+    assert!(matches!(
+        chain.submit(transfer(&key, 1, to, 11)),
+        Err(Rejected::Refused(
+            cairn_ledger::Refusal::InsufficientBalance { .. }
+        ))
+    ));
+    // The next nonce after the pending one is accepted; a gap is not.
+    assert!(chain.submit(transfer(&key, 1, to, 10)).is_ok());
+    assert!(matches!(
+        chain.submit(transfer(&key, 3, to, 1)),
+        Err(Rejected::Refused(cairn_ledger::Refusal::BadNonce {
+            expected: 2,
+            got: 3
+        }))
+    ));
+    // A block takes both admitted transfers; finalizing it empties the
+    // mempool and answers the waiter with the receipt.
+    let g = chain.genesis().clone();
+    let (_, g_state) = chain.finalized();
+    let b1 = chain
+        .build(ctx(&chain, 1, &g), &g, &g_state, 1_000)
+        .unwrap();
+    assert_eq!(b1.block.inner().txs.len(), 2);
+    chain.finalize(b1.block.clone()).unwrap();
+    let (_, state) = chain.finalized();
+    assert_eq!(state.account(&me).balance, 0);
+    assert_eq!(state.account(&to).balance, balance);
+    let mut rx = first.unwrap();
+    let included = rx.try_recv().unwrap();
+    assert_eq!(included.receipt["ok"], Value::Bool(true));
+    assert_eq!(chain.metrics().mempool.get(), 0);
 }

@@ -19,7 +19,9 @@ use std::path::{Path, PathBuf};
 
 use cairn_ledger::genesis::{Genesis, Params, PinnedKeys};
 use cairn_ledger::ids::Address;
+use cairn_ledger::verifier::{SizeKeys, vk_digest};
 use cairn_proofs::sector::SealProof;
+use cairn_proofs::snark::params;
 use commonware_codec::{Decode as _, DecodeExt as _, Encode as _};
 use commonware_cryptography::bls12381::dkg::feldman_desmedt::deal;
 use commonware_cryptography::bls12381::primitives::group::Share;
@@ -52,6 +54,14 @@ pub enum ConfigError {
         /// The cause.
         #[source]
         source: serde_json::Error,
+    },
+    /// A verifying key file genesis needs is missing or unreadable.
+    #[error("verifying key {path}: {reason}")]
+    Key {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
     },
     /// A field holds a bad value.
     #[error("{field}: {reason}")]
@@ -122,7 +132,8 @@ impl From<&Params> for ParamsFile {
 }
 
 impl ParamsFile {
-    fn params(&self) -> Result<Params, ConfigError> {
+    /// The checked parameters.
+    pub fn params(&self) -> Result<Params, ConfigError> {
         Ok(Params {
             blocks_per_epoch: self.blocks_per_epoch,
             deadlines_per_period: self.deadlines_per_period,
@@ -302,6 +313,51 @@ pub struct HomeFile {
     pub api_listen: SocketAddr,
     /// Prometheus `/metrics` listen address.
     pub metrics_listen: SocketAddr,
+    /// The folder of the verifying keys genesis pins, relative to the home
+    /// directory or absolute: `<seal proof>-porep.vk` and
+    /// `<seal proof>-window-post.vk` per allowed sector size.
+    #[serde(default = "default_keys_dir")]
+    pub keys_dir: PathBuf,
+}
+
+fn default_keys_dir() -> PathBuf {
+    PathBuf::from("keys")
+}
+
+/// The file names of a sector size's verifying keys in a keys folder
+/// (PoRep, WindowPoSt).
+pub fn key_file_names(proof: SealProof) -> (String, String) {
+    (
+        format!("{}-porep.vk", proof.name()),
+        format!("{}-window-post.vk", proof.name()),
+    )
+}
+
+/// Reads the verifying keys of every size `spec` allows from `dir`. Their
+/// digests are checked against genesis when the chain opens.
+pub fn read_keys(
+    spec: &ChainSpec,
+    dir: &Path,
+) -> Result<BTreeMap<SealProof, SizeKeys>, ConfigError> {
+    let mut keys = BTreeMap::new();
+    for &proof in spec.genesis.sector_sizes.keys() {
+        let (porep, post) = key_file_names(proof);
+        let read = |name: &str| {
+            let path = dir.join(name);
+            params::read_vk(&path).map_err(|e| ConfigError::Key {
+                path: path.clone(),
+                reason: e.to_string(),
+            })
+        };
+        keys.insert(
+            proof,
+            SizeKeys {
+                porep: read(&porep)?,
+                window_post: read(&post)?,
+            },
+        );
+    }
+    Ok(keys)
 }
 
 /// A validator's home, loaded.
@@ -317,6 +373,9 @@ pub struct Home {
     pub key: ed25519::PrivateKey,
     /// Its share.
     pub share: Share,
+    /// The verifying keys of the sizes genesis allows (not yet checked
+    /// against the pinned digests: `Chain::open` does).
+    pub keys: BTreeMap<SealProof, SizeKeys>,
 }
 
 /// Reads a JSON file.
@@ -363,12 +422,19 @@ impl Home {
                 "its public key is not a genesis validator",
             ));
         }
+        let keys_dir = if file.keys_dir.is_absolute() {
+            file.keys_dir.clone()
+        } else {
+            dir.join(&file.keys_dir)
+        };
+        let keys = read_keys(&spec, &keys_dir)?;
         Ok(Self {
             dir: dir.to_owned(),
             file,
             spec,
             key,
             share,
+            keys,
         })
     }
 }
@@ -423,13 +489,39 @@ fn port(base: u16, i: usize) -> Result<u16, ConfigError> {
 /// Balance of each demo account.
 pub const DEMO_BALANCE: u128 = 1_000_000_000;
 
-/// Writes `dir/genesis.json`, `dir/accounts.json` and `dir/0..n-1/validator.json`.
+/// Writes `dir/genesis.json`, `dir/accounts.json` and `dir/0..n-1/validator.json`,
+/// for a ledger that allows no sector size (no proofs).
 pub fn write_testnet(
     dir: &Path,
     validators: usize,
     accounts: usize,
     ports: Ports,
     params: Params,
+) -> Result<GenesisFile, ConfigError> {
+    write_testnet_with_keys(dir, validators, accounts, ports, params, &[])
+}
+
+/// The verifying-key files of one sector size a testnet allows (from the
+/// parameter cache: [`params::porep_vk_file`]).
+#[derive(Debug, Clone)]
+pub struct KeyFiles {
+    /// The sector size's seal proof.
+    pub proof: SealProof,
+    /// Its PoRep verifying key file.
+    pub porep: PathBuf,
+    /// Its WindowPoSt verifying key file.
+    pub window_post: PathBuf,
+}
+
+/// [`write_testnet`], allowing the sector sizes of `keys`: genesis pins
+/// their digests and `dir/keys/` holds copies every home points at.
+pub fn write_testnet_with_keys(
+    dir: &Path,
+    validators: usize,
+    accounts: usize,
+    ports: Ports,
+    params: Params,
+    key_files: &[KeyFiles],
 ) -> Result<GenesisFile, ConfigError> {
     if validators == 0 || validators > MAX_VALIDATORS as usize {
         return Err(field(
@@ -467,6 +559,7 @@ pub fn write_testnet(
             p2p_listen: local(p2p),
             api_listen: local(api),
             metrics_listen: local(metrics),
+            keys_dir: PathBuf::from("../keys"),
         });
     }
     let mut demo = Vec::new();
@@ -483,6 +576,29 @@ pub fn write_testnet(
     }
     let mut randomness = [0u8; 32];
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut randomness);
+    let mut sector_sizes = Vec::new();
+    let mut key_bytes = Vec::new();
+    for k in key_files {
+        let (porep_name, post_name) = key_file_names(k.proof);
+        let mut digests = Vec::new();
+        for (src, name) in [(&k.porep, porep_name), (&k.window_post, post_name)] {
+            let vk = params::read_vk(src).map_err(|e| ConfigError::Key {
+                path: src.clone(),
+                reason: e.to_string(),
+            })?;
+            digests.push(hex::encode(vk_digest(&vk)));
+            let bytes = std::fs::read(src).map_err(|source| ConfigError::Io {
+                path: src.clone(),
+                source,
+            })?;
+            key_bytes.push((name, bytes));
+        }
+        sector_sizes.push(SectorKeysFile {
+            seal_proof: k.proof.id(),
+            porep: digests.remove(0),
+            window_post: digests.remove(0),
+        });
+    }
     let genesis = GenesisFile {
         chain_id: 1,
         namespace: "cairn-testnet".into(),
@@ -496,7 +612,7 @@ pub fn write_testnet(
             .collect(),
         reward_pool: "1000000000000".into(),
         randomness: hex::encode(randomness),
-        sector_sizes: Vec::new(),
+        sector_sizes,
         validators: vfiles,
         polynomial: hex::encode(output.public().encode()),
     };
@@ -508,6 +624,15 @@ pub fn write_testnet(
     })?;
     write_json(&dir.join("genesis.json"), &genesis)?;
     write_json(&dir.join("accounts.json"), &demo)?;
+    let kdir = dir.join("keys");
+    std::fs::create_dir_all(&kdir).map_err(|source| ConfigError::Io {
+        path: kdir.clone(),
+        source,
+    })?;
+    for (name, bytes) in &key_bytes {
+        let path = kdir.join(name);
+        std::fs::write(&path, bytes).map_err(|source| ConfigError::Io { path, source })?;
+    }
     for (i, home) in homes.iter().enumerate() {
         let h = dir.join(i.to_string());
         std::fs::create_dir_all(&h).map_err(|source| ConfigError::Io {

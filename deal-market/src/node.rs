@@ -149,6 +149,7 @@ pub async fn run(
     let store = Store::open(&home.dir.join("ledger"))?;
     let chain = Arc::new(Chain::open(
         spec.clone(),
+        &home.keys,
         store,
         metrics.clone(),
         seed_verifier,

@@ -3,119 +3,24 @@
 //! validator is killed (SIGKILL) and the other three keep finalizing; it
 //! restarts from its disk and catches up to the same state root.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod common;
+
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, bail, ensure};
-use cairn_ledger::codec::Encode as _;
-use cairn_ledger::ids::{Address, PublicKey, Signature, signing_bytes};
-use cairn_ledger::tx::{SignedTx, TX_DOMAIN, Tx, TxBody};
-use ed25519_dalek::{Signer as _, SigningKey};
+use anyhow::{Context as _, ensure};
+use cairn_ledger::ids::Address;
+use cairn_ledger::tx::{SignedTx, TxBody};
+use common::{Validator, demo_account, logs, sign, testnet, wait_for};
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_cairn-validator");
-
-struct Validator {
-    home: PathBuf,
-    api: String,
-    child: Option<Child>,
-}
-
-impl Validator {
-    fn start(&mut self) -> anyhow::Result<()> {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.home.join("validator.log"))?;
-        let child = Command::new(BIN)
-            .args(["run", "--home"])
-            .arg(&self.home)
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .context("spawn cairn-validator run")?;
-        self.child = Some(child);
-        Ok(())
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill(); // SIGKILL
-            let _ = c.wait();
-        }
-    }
-
-    fn get(&self, path: &str) -> anyhow::Result<Value> {
-        let r = reqwest::blocking::Client::new()
-            .get(format!("{}{path}", self.api))
-            .timeout(Duration::from_secs(5))
-            .send()?;
-        ensure!(r.status().is_success(), "GET {path}: {}", r.status());
-        Ok(r.json()?)
-    }
-
-    fn height(&self) -> Option<u64> {
-        self.get("/status").ok()?.get("height")?.as_u64()
-    }
-}
-
-impl Drop for Validator {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-fn wait_for(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) -> anyhow::Result<()> {
-    let start = Instant::now();
-    while start.elapsed() < timeout {
-        if ok() {
-            return Ok(());
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    bail!("timed out after {timeout:?} waiting for {what}")
-}
-
-fn logs(vs: &[Validator]) -> String {
-    vs.iter()
-        .map(|v| {
-            let t = std::fs::read_to_string(v.home.join("validator.log")).unwrap_or_default();
-            let tail: Vec<&str> = t.lines().rev().take(15).collect();
-            format!(
-                "--- {} ---\n{}",
-                v.home.display(),
-                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn transfer(dir: &Path, to_index: usize, amount: u128) -> anyhow::Result<(SignedTx, Address)> {
-    let accounts: Value = serde_json::from_slice(&std::fs::read(dir.join("accounts.json"))?)?;
-    let sk = accounts[0]["secret_key"].as_str().context("secret key")?;
-    let sk: [u8; 32] = hex::decode(sk)?
-        .try_into()
-        .map_err(|_| anyhow::anyhow!("key length"))?;
-    let key = SigningKey::from_bytes(&sk);
-    let to: [u8; 20] = hex::decode(accounts[to_index]["address"].as_str().context("address")?)?
-        .try_into()
-        .map_err(|_| anyhow::anyhow!("address length"))?;
-    let tx = Tx {
-        chain_id: 1,
-        nonce: 0,
-        signer: PublicKey(key.verifying_key().to_bytes()),
-        body: TxBody::Transfer {
-            to: Address(to),
-            amount,
-        },
-    };
-    let signature = Signature(
-        key.sign(&signing_bytes(TX_DOMAIN, &tx.to_bytes()))
-            .to_bytes(),
-    );
-    Ok((SignedTx { tx, signature }, Address(to)))
+fn transfer(
+    dir: &std::path::Path,
+    to_index: usize,
+    amount: u128,
+) -> anyhow::Result<(SignedTx, Address)> {
+    let (key, _) = demo_account(dir, 0)?;
+    let (_, to) = demo_account(dir, to_index)?;
+    Ok((sign(&key, 0, TxBody::Transfer { to, amount }), to))
 }
 
 #[test]
@@ -123,40 +28,7 @@ fn four_validators_finalize_survive_a_crash_and_catch_up() -> anyhow::Result<()>
     let t0 = Instant::now();
     let tmp = tempfile::tempdir()?;
     let dir = tmp.path().join("net");
-    let out = Command::new(BIN)
-        .args([
-            "testnet",
-            "--validators",
-            "4",
-            "--free-ports",
-            "--blocks-per-epoch",
-            "5",
-            "--dir",
-        ])
-        .arg(&dir)
-        .output()?;
-    ensure!(
-        out.status.success(),
-        "testnet: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let genesis: Value = serde_json::from_slice(&std::fs::read(dir.join("genesis.json"))?)?;
-    let mut vs: Vec<Validator> = (0..4)
-        .map(|i| Validator {
-            home: dir.join(i.to_string()),
-            api: format!(
-                "http://{}",
-                genesis["validators"][i]["api"].as_str().unwrap_or_default()
-            ),
-            child: None,
-        })
-        .collect();
-    // The genesis lists validators in key order, homes by index: map each
-    // home to its own API address.
-    for v in &mut vs {
-        let home: Value = serde_json::from_slice(&std::fs::read(v.home.join("validator.json"))?)?;
-        v.api = format!("http://{}", home["api_listen"].as_str().unwrap_or_default());
-    }
+    let mut vs: Vec<Validator> = testnet(&dir, 4, &["--blocks-per-epoch", "5"])?;
     for v in &mut vs {
         v.start()?;
     }
@@ -173,14 +45,7 @@ fn four_validators_finalize_survive_a_crash_and_catch_up() -> anyhow::Result<()>
     // 2. A transfer through validator 1's API is applied.
     let (tx, to) = transfer(&dir, 1, 12_345)?;
     let submitted = Instant::now();
-    let r = reqwest::blocking::Client::new()
-        .post(format!("{}/tx", vs[1].api))
-        .body(hex::encode(tx.to_bytes()))
-        .timeout(Duration::from_secs(40))
-        .send()?;
-    let status = r.status();
-    let receipt: Value = r.json()?;
-    ensure!(status.is_success(), "POST /tx: {status} {receipt}");
+    let receipt = vs[1].submit(&tx)?;
     ensure!(receipt["ok"] == Value::Bool(true), "receipt: {receipt}");
     assert_eq!(receipt["events"][0]["kind"], "Transferred", "{receipt}");
     assert_eq!(receipt["events"][0]["to"], hex::encode(to.0), "{receipt}");

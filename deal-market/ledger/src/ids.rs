@@ -95,21 +95,13 @@ bytes_display!(PublicKey, "key");
 bytes_display!(Signature, "sig");
 bytes_display!(Address, "addr");
 
-/// A 32-byte commitment: CommP (piece), CommD (unsealed sector) or CommR
-/// (sealed sector). Top two bits clear: a BLS12-381 field element.
+/// A 32-byte commitment: CommP (piece) or CommR (sealed sector), a
+/// BLS12-381 scalar field element in little-endian bytes.
 macro_rules! commitment {
     ($(#[$m:meta])* $t:ident, $short:literal) => {
         $(#[$m])*
         #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub struct $t(pub [u8; 32]);
-
-        impl $t {
-            /// Whether the bytes are a field element as a sha2-256-trunc254
-            /// or Poseidon node is (top two bits clear).
-            pub fn is_valid(&self) -> bool {
-                self.0[31] & 0xc0 == 0
-            }
-        }
 
         bytes_display!($t, $short);
     };
@@ -125,6 +117,23 @@ commitment!(
     CommR,
     "commr"
 );
+
+impl CommP {
+    /// Whether the bytes are a sha2-256-trunc254 digest, as every CommP
+    /// is (top two bits clear).
+    pub fn is_valid(&self) -> bool {
+        self.0[31] & 0xc0 == 0
+    }
+}
+
+impl CommR {
+    /// Whether the bytes are a canonical field element, as a Poseidon
+    /// root is (below the modulus; its top byte can reach 0x73, so the
+    /// trunc254 test of [`CommP::is_valid`] would refuse honest roots).
+    pub fn is_valid(&self) -> bool {
+        cairn_proofs::field::fr_from_le_bytes(&self.0).is_ok()
+    }
+}
 
 macro_rules! int_id {
     ($(#[$m:meta])* $t:ident, $short:literal) => {
@@ -218,5 +227,24 @@ mod tests {
         assert_eq!(a.to_string().len(), 40);
         assert!(!PublicKey([7; 32]).verify(b"d", b"m", &Signature([0; 64])));
         assert_eq!(ProviderId(0x0102).prover_id()[..3], [2, 1, 0]);
+    }
+
+    #[test]
+    fn comm_r_is_any_canonical_field_element() {
+        // The modulus r = 0x73eda753...00000001 (little-endian bytes).
+        let mut r = [0u8; 32];
+        let hex_be = "73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001";
+        for (i, b) in (0..32).rev().zip(0..) {
+            r[i] = u8::from_str_radix(&hex_be[2 * b..2 * b + 2], 16).unwrap();
+        }
+        let mut below = r;
+        below[0] -= 1; // r - 1: the largest element
+        assert!(CommR(below).is_valid(), "r - 1 is a field element");
+        assert!(!CommR(r).is_valid(), "r is not");
+        let mut high = [0u8; 32];
+        high[31] = 0x40; // 2^254 < r: a Poseidon root can look like this
+        assert!(CommR(high).is_valid());
+        assert!(!CommP(high).is_valid(), "a CommP is trunc254");
+        assert!(!CommR([0xff; 32]).is_valid());
     }
 }

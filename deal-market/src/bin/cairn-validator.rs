@@ -4,9 +4,13 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use cairn_deal_market::config::{Home, Ports, write_testnet};
+use cairn_deal_market::config::{
+    Home, KeyFiles, ParamsFile, Ports, read_json, write_testnet_with_keys,
+};
 use cairn_deal_market::node;
 use cairn_ledger::Params;
+use cairn_proofs::sector::SealProof;
+use cairn_proofs::snark::params;
 use clap::{Parser, Subcommand};
 use commonware_runtime::Runner as _;
 
@@ -49,6 +53,20 @@ enum Command {
         /// Blocks per ledger epoch.
         #[arg(long, default_value_t = 10)]
         blocks_per_epoch: u64,
+        /// The ledger's rules from a JSON file (the `params` object of a
+        /// genesis file); overrides --blocks-per-epoch.
+        #[arg(long)]
+        params: Option<PathBuf>,
+        /// Sector sizes providers may register, comma-separated (`2KiB`,
+        /// `8MiB`, `512MiB`...), or `none`. Genesis pins the digests of
+        /// their verifying keys, taken from the parameter cache
+        /// (generated there first if missing: minutes, once per machine).
+        #[arg(long, default_value = "2KiB")]
+        sector_sizes: String,
+        /// The Groth16 parameter cache ($CAIRN_PARAMS_DIR, else
+        /// ~/.cache/cairn/params).
+        #[arg(long)]
+        params_dir: Option<PathBuf>,
     },
     /// Run the validator whose home is DIR (holding validator.json).
     Run {
@@ -79,6 +97,9 @@ fn main() -> anyhow::Result<()> {
             metrics_port,
             free_ports,
             blocks_per_epoch,
+            params: params_file,
+            sector_sizes,
+            params_dir,
         } => {
             let ports = if free_ports {
                 Ports::Free
@@ -89,11 +110,37 @@ fn main() -> anyhow::Result<()> {
                     metrics: metrics_port,
                 }
             };
-            let params = Params {
-                blocks_per_epoch,
-                ..Params::devnet()
+            let params = match params_file {
+                Some(path) => read_json::<ParamsFile>(&path)?
+                    .params()
+                    .with_context(|| format!("{}", path.display()))?,
+                None => Params {
+                    blocks_per_epoch,
+                    ..Params::devnet()
+                },
             };
-            let g = write_testnet(&dir, validators, accounts, ports, params)
+            let params_dir = params_dir.unwrap_or_else(params::default_dir);
+            let mut keys = Vec::new();
+            for size in sector_sizes.split(',').map(str::trim) {
+                if size.is_empty() || size == "none" {
+                    continue;
+                }
+                let proof: SealProof = size
+                    .parse()
+                    .with_context(|| format!("--sector-sizes: {size}"))?;
+                let mut say = |l: &str| eprintln!("cairn-validator testnet: {l}");
+                let porep = params::porep_vk_file(&params_dir, proof, &mut say)
+                    .with_context(|| format!("PoRep keys for {size}"))?;
+                let window_post =
+                    params::window_post_vk_file(&params_dir, proof.window_post(), &mut say)
+                        .with_context(|| format!("WindowPoSt keys for {size}"))?;
+                keys.push(KeyFiles {
+                    proof,
+                    porep,
+                    window_post,
+                });
+            }
+            let g = write_testnet_with_keys(&dir, validators, accounts, ports, params, &keys)
                 .with_context(|| format!("writing a testnet in {}", dir.display()))?;
             println!("genesis   {}", dir.join("genesis.json").display());
             println!(

@@ -234,6 +234,48 @@ pub fn window_post_keys(
     load_or_generate(dir, &window_post_name(post), &circuit, DEV_SEED, progress)
 }
 
+/// The verifying-key file of the PoRep circuit for a sector size in
+/// `dir`, generating the parameters first if the cache has no entry (what
+/// a devnet's genesis pins and its validators load).
+pub fn porep_vk_file(
+    dir: &Path,
+    proof: crate::sector::SealProof,
+    progress: &mut dyn FnMut(&str),
+) -> Result<PathBuf, ParamsError> {
+    let circuit = super::porep_circuit::PorepCircuit::blank(proof);
+    vk_file(dir, &porep_name(proof), &circuit, progress)
+}
+
+/// The verifying-key file of the WindowPoSt circuit for a sector size in
+/// `dir`, generating the parameters first if the cache has no entry.
+pub fn window_post_vk_file(
+    dir: &Path,
+    post: crate::sector::WindowPostProof,
+    progress: &mut dyn FnMut(&str),
+) -> Result<PathBuf, ParamsError> {
+    let circuit = super::post_circuit::WindowPostCircuit::blank(post);
+    vk_file(dir, &window_post_name(post), &circuit, progress)
+}
+
+fn vk_file<C: Circuit>(
+    dir: &Path,
+    name: &str,
+    circuit: &C,
+    progress: &mut dyn FnMut(&str),
+) -> Result<PathBuf, ParamsError> {
+    let id = circuit_id(name, circuit)?;
+    let path = dir.join(format!("{id}.vk"));
+    if path.exists() {
+        return Ok(path);
+    }
+    let (pk, source) = load_or_generate(dir, name, circuit, DEV_SEED, progress)?;
+    if source == Source::Loaded {
+        // Parameters without their key file (copied by hand): write it.
+        write_vk(&path, &pk.vk)?;
+    }
+    Ok(path)
+}
+
 fn size_name(bytes: u64) -> String {
     match bytes {
         b if b >= 1 << 30 => format!("{}GiB", b >> 30),
