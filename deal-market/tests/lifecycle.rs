@@ -27,16 +27,14 @@ use cairn_ledger::{
 };
 use cairn_proofs::challenges::PostRandomness;
 use cairn_proofs::pieces::{self, PieceInfo};
-use cairn_proofs::porep::{self, Commit1Output};
-use cairn_proofs::post::{self, ProvingSector, PublicSector};
+use cairn_proofs::porep;
+use cairn_proofs::post::ProvingSector;
 use cairn_proofs::sdr::{ProverId, SectorId, Ticket};
 use cairn_proofs::seal::{self, Pc1Inputs, Pc2Output};
 use cairn_proofs::sector::SealProof;
 use cairn_proofs::snark::backend::CpuBackend;
-use cairn_proofs::snark::groth16::{self, ProvingKey};
-use cairn_proofs::snark::params;
-use cairn_proofs::snark::porep_circuit::{self, PorepCircuit};
-use cairn_proofs::snark::post_circuit::{self, WindowPostCircuit};
+use cairn_proofs::snark::groth16::ProvingKey;
+use cairn_proofs::snark::{params, prove};
 use common::{Validator, demo_account, logs, sign, testnet, wait_for};
 use ed25519_dalek::{Signer as _, SigningKey};
 use rand_chacha::ChaCha20Rng;
@@ -211,27 +209,8 @@ fn seal_sector(
     })
 }
 
-/// Commit 2: one Groth16 proof per partition, concatenated.
-fn commit2(c1: &Commit1Output, pk: &ProvingKey) -> anyhow::Result<Vec<u8>> {
-    let mut rng = ChaCha20Rng::seed_from_u64(1);
-    let mut out = Vec::new();
-    for (k, part) in c1.partitions.iter().enumerate() {
-        let inputs = porep_circuit::public_inputs(&c1.public, k)?;
-        let circuit = PorepCircuit {
-            proof: P,
-            inputs: Some(&inputs),
-            witness: Some(part),
-        };
-        let (g, _) = groth16::prove(&circuit, pk, &CpuBackend, &mut rng)?;
-        out.extend_from_slice(&groth16::proof_to_bytes(&g));
-    }
-    Ok(out)
-}
-
-/// A Groth16 WindowPoSt over the sector for the randomness of `open`.
+/// A Groth16 WindowPoSt over the sector for the randomness `r`.
 fn window_post(s: &Sealed, r: [u8; 32], pk: &ProvingKey) -> anyhow::Result<Vec<u8>> {
-    let w = P.window_post();
-    let randomness = PostRandomness::from_chain(r);
     let sector = ProvingSector {
         sector_id: s.pc2.sector_id,
         comm_c: s.pc2.comm_c,
@@ -239,23 +218,14 @@ fn window_post(s: &Sealed, r: [u8; 32], pk: &ProvingKey) -> anyhow::Result<Vec<u
         cache_dir: &s.cache,
         sealed: &s.sealed,
     };
-    let vanilla = post::prove(w, &randomness, &[sector])?;
-    let public = [PublicSector {
-        sector_id: s.pc2.sector_id,
-        comm_r: s.pc2.comm_r,
-    }];
-    let inputs = post_circuit::public_inputs(w, &randomness, &public)?;
-    let (g, _) = groth16::prove(
-        &WindowPostCircuit {
-            post: w,
-            inputs: Some(&inputs),
-            proof: Some(&vanilla),
-        },
+    Ok(prove::window_post(
+        P.window_post(),
+        &PostRandomness::from_chain(r),
+        &[sector],
         pk,
         &CpuBackend,
         &mut ChaCha20Rng::seed_from_u64(2),
-    )?;
-    Ok(groth16::proof_to_bytes(&g).to_vec())
+    )?)
 }
 
 fn signed_deal(client: &SigningKey, worker: &SigningKey, proposal: DealProposal) -> SignedDeal {
@@ -404,7 +374,12 @@ fn lifecycle_with_real_proofs_through_four_validators() -> anyhow::Result<()> {
     let c1 = porep::commit1(&s.pc1, &s.pc2, seed, &s.staged, &s.sealed, &s.cache)?;
     let t_c2 = Instant::now();
     let (porep_pk, _) = params::porep_keys(&params::default_dir(), P, &mut |l| eprintln!("{l}"))?;
-    let proof = commit2(&c1, &porep_pk)?;
+    let proof = prove::commit2(
+        &c1,
+        &porep_pk,
+        &CpuBackend,
+        &mut ChaCha20Rng::seed_from_u64(1),
+    )?;
     drop(porep_pk);
     eprintln!("Commit 2 in {:?}", t_c2.elapsed());
 
