@@ -81,7 +81,12 @@ impl LedgerApi {
         &self.url
     }
 
-    async fn request(&self, method: Method, path: &str, body: Bytes) -> Result<(StatusCode, Bytes)> {
+    async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Bytes,
+    ) -> Result<(StatusCode, Bytes)> {
         let unreachable = || {
             format!(
                 "the validator at {} is unreachable (is `cairn-validator run` up? \
@@ -124,7 +129,10 @@ impl LedgerApi {
             format!(
                 "{method} {}{path} answered {status} with something not JSON: {}",
                 self.url,
-                String::from_utf8_lossy(body).chars().take(200).collect::<String>()
+                String::from_utf8_lossy(body)
+                    .chars()
+                    .take(200)
+                    .collect::<String>()
             )
         })
     }
@@ -132,9 +140,9 @@ impl LedgerApi {
     /// `GET path`, its JSON answer; a non-2xx status is an error carrying
     /// the API's `error` message.
     pub fn get(&self, path: &str) -> Result<Value> {
-        let (status, body) = self
-            .runtime
-            .block_on(self.request(Method::GET, path, Bytes::new()))?;
+        let (status, body) =
+            self.runtime
+                .block_on(self.request(Method::GET, path, Bytes::new()))?;
         let v = self.json(&Method::GET, path, status, &body)?;
         if !status.is_success() {
             bail!("GET {}{path}: {status}: {}", self.url, api_error(&v));
@@ -198,7 +206,9 @@ mod tests {
         let err = api.get("/status").err().context("a closed port answered")?;
         let msg = format!("{err:#}");
         assert!(
-            msg.contains(&format!("validator at http://127.0.0.1:{port} is unreachable")),
+            msg.contains(&format!(
+                "validator at http://127.0.0.1:{port} is unreachable"
+            )),
             "{msg}"
         );
         Ok(())

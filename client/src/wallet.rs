@@ -228,7 +228,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
-            assert_eq!(std::fs::metadata(&path)?.permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                std::fs::metadata(&path)?.permissions().mode() & 0o777,
+                0o600
+            );
         }
         let other = Wallet::generate(path.clone());
         let err = other.save(false).err().context("overwrote")?;
@@ -253,7 +256,9 @@ mod tests {
         let start = text.find("\"address\": \"").context("address")? + 12;
         let edited = format!("{}{}{}", &text[..start], other, &text[start + 40..]);
         std::fs::write(&path, edited)?;
-        let err = Wallet::load(&path).err().context("loaded an edited wallet")?;
+        let err = Wallet::load(&path)
+            .err()
+            .context("loaded an edited wallet")?;
         assert!(err.to_string().contains("not the secret key's"), "{err}");
         Ok(())
     }
@@ -266,11 +271,10 @@ mod tests {
         let decoded = SignedTx::from_bytes(&signed.to_bytes())?;
         assert_eq!(decoded.tx.nonce, 4);
         assert_eq!(decoded.tx.chain_id, 9);
-        assert!(w.public_key().verify(
-            TX_DOMAIN,
-            &decoded.tx.to_bytes(),
-            &decoded.signature
-        ));
+        assert!(
+            w.public_key()
+                .verify(TX_DOMAIN, &decoded.tx.to_bytes(), &decoded.signature)
+        );
         // Another chain's bytes do not carry this signature.
         let mut other = decoded.tx.clone();
         other.chain_id = 10;
