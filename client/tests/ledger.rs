@@ -15,14 +15,14 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 fn validator_bin() -> PathBuf {
-    if let Some(p) = std::env::var_os("CAIRN_VALIDATOR_BIN") {
-        return PathBuf::from(p);
-    }
     // target/debug/deps/ledger-HASH -> target/debug/cairn-validator
-    let bin = std::env::current_exe()
-        .ok()
-        .and_then(|exe| Some(exe.parent()?.parent()?.join("cairn-validator")))
-        .unwrap_or_default();
+    let bin = match std::env::var_os("CAIRN_VALIDATOR_BIN") {
+        Some(p) => PathBuf::from(p),
+        None => std::env::current_exe()
+            .ok()
+            .and_then(|exe| Some(exe.parent()?.parent()?.join("cairn-validator")))
+            .unwrap_or_default(),
+    };
     assert!(
         bin.is_file(),
         "cairn-validator not found at {}: build it first with \
