@@ -3,6 +3,8 @@
 //!
 //! ```toml
 //! data_dir = "/var/lib/cairn"
+//! ledger = "http://127.0.0.1:26657"   # a validator's API (cairn wallet/market/chain)
+//! wallet = "/home/me/.config/cairn/wallet.json"
 //! [gateway]
 //! s3_addr = "127.0.0.1:9000"
 //! http_addr = "127.0.0.1:8080"
@@ -28,6 +30,10 @@ use serde::Deserialize;
 pub struct ConfigFile {
     /// Where the store lives.
     pub data_dir: Option<PathBuf>,
+    /// A validator's API base URL.
+    pub ledger: Option<String>,
+    /// The wallet file.
+    pub wallet: Option<PathBuf>,
     /// Gateway settings.
     #[serde(default)]
     pub gateway: GatewaySection,

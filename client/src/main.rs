@@ -1,5 +1,5 @@
 //! `cairn`: store files and read them back by CID; run the S3 and IPFS
-//! gateway.
+//! gateway; hold a ledger wallet and talk to a validator.
 //!
 //! Commands that touch the store open `--data-dir` directly. Output meant
 //! for scripts (CIDs) goes to stdout alone; progress and logs go to stderr.
@@ -8,10 +8,13 @@ mod commp;
 mod config;
 mod devnet;
 mod gateway;
+mod ledger_api;
+mod ledger_cmd;
 mod local;
 mod progress;
 mod remote;
 mod s3client;
+mod wallet;
 
 use std::path::PathBuf;
 
@@ -26,6 +29,12 @@ struct Cli {
     /// Config file (TOML). Default: $CAIRN_CONFIG, else ~/.config/cairn/config.toml if present.
     #[arg(long, global = true, env = "CAIRN_CONFIG")]
     config: Option<PathBuf>,
+    /// The validator's API. Default: $CAIRN_LEDGER, else the config's `ledger`, else http://127.0.0.1:26657.
+    #[arg(long, global = true, env = "CAIRN_LEDGER")]
+    ledger: Option<String>,
+    /// The wallet file. Default: $CAIRN_WALLET, else the config's `wallet`, else ~/.config/cairn/wallet.json.
+    #[arg(long, global = true, env = "CAIRN_WALLET")]
+    wallet: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -85,6 +94,27 @@ enum Command {
     Gateway(gateway::GatewayArgs),
     /// Run everything on 127.0.0.1 and demonstrate a round trip.
     Devnet(devnet::DevnetArgs),
+    /// The ledger wallet: keys, balance, transfers.
+    Wallet {
+        #[command(flatten)]
+        output: ledger_cmd::Output,
+        #[command(subcommand)]
+        command: ledger_cmd::WalletCommand,
+    },
+    /// The deal market: escrow and deals.
+    Market {
+        #[command(flatten)]
+        output: ledger_cmd::Output,
+        #[command(subcommand)]
+        command: ledger_cmd::MarketCommand,
+    },
+    /// The ledger's chain.
+    Chain {
+        #[command(flatten)]
+        output: ledger_cmd::Output,
+        #[command(subcommand)]
+        command: ledger_cmd::ChainCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -146,6 +176,10 @@ fn main() -> std::process::ExitCode {
 
 fn run(cli: Cli) -> Result<()> {
     let config = config::ConfigFile::load(cli.config.as_deref())?;
+    let cli_ledger = LedgerFlags {
+        ledger: cli.ledger,
+        wallet: cli.wallet,
+    };
     match cli.command {
         Command::Add {
             path,
@@ -189,5 +223,37 @@ fn run(cli: Cli) -> Result<()> {
         Command::Commp { file, json } => commp::run(&file, json),
         Command::Gateway(args) => gateway::run(args, &config),
         Command::Devnet(args) => devnet::run(args),
+        Command::Wallet { output, command } => {
+            ledger_cmd::wallet(&ledger_context(&cli_ledger, &config, output)?, command)
+        }
+        Command::Market { output, command } => {
+            ledger_cmd::market(&ledger_context(&cli_ledger, &config, output)?, command)
+        }
+        Command::Chain { output, command } => {
+            ledger_cmd::chain(&ledger_context(&cli_ledger, &config, output)?, command)
+        }
     }
+}
+
+/// The global ledger flags (already merged with their environment variables).
+#[derive(Debug)]
+struct LedgerFlags {
+    ledger: Option<String>,
+    wallet: Option<PathBuf>,
+}
+
+fn ledger_context(
+    flags: &LedgerFlags,
+    config: &config::ConfigFile,
+    output: ledger_cmd::Output,
+) -> Result<ledger_cmd::Settings> {
+    Ok(ledger_cmd::Settings {
+        wallet: wallet::path(flags.wallet.as_deref(), config.wallet.as_deref())?,
+        ledger: flags
+            .ledger
+            .clone()
+            .or_else(|| config.ledger.clone())
+            .unwrap_or_else(|| ledger_api::DEFAULT_LEDGER.to_owned()),
+        json: output.json,
+    })
 }
