@@ -431,13 +431,26 @@ pub fn write_testnet(
     ports: Ports,
     params: Params,
 ) -> Result<GenesisFile, ConfigError> {
+    let mut rng = commonware_utils::sys_rng();
+    write_testnet_with_rng(dir, validators, accounts, ports, params, &mut rng)
+}
+
+/// [`write_testnet`] with the keys, shares and randomness drawn from `rng`
+/// (the simulation passes its seeded runtime, so a seed fixes the genesis).
+pub fn write_testnet_with_rng(
+    dir: &Path,
+    validators: usize,
+    accounts: usize,
+    ports: Ports,
+    params: Params,
+    mut rng: &mut impl rand_core::CryptoRng,
+) -> Result<GenesisFile, ConfigError> {
     if validators == 0 || validators > MAX_VALIDATORS as usize {
         return Err(field(
             "validators",
             format!("must be in 1..={MAX_VALIDATORS}"),
         ));
     }
-    let mut rng = commonware_utils::sys_rng();
     let keys: Vec<ed25519::PrivateKey> = (0..validators)
         .map(|_| <ed25519::PrivateKey as Random>::random(&mut rng))
         .collect();
@@ -472,7 +485,7 @@ pub fn write_testnet(
     let mut demo = Vec::new();
     for _ in 0..accounts {
         let mut sk = [0u8; 32];
-        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut sk);
+        rng.fill_bytes(&mut sk);
         let signing = ed25519_dalek::SigningKey::from_bytes(&sk);
         let addr = cairn_ledger::PublicKey(signing.verifying_key().to_bytes()).address();
         demo.push(DemoAccount {
@@ -482,7 +495,7 @@ pub fn write_testnet(
         });
     }
     let mut randomness = [0u8; 32];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut randomness);
+    rng.fill_bytes(&mut randomness);
     let genesis = GenesisFile {
         chain_id: 1,
         namespace: "cairn-testnet".into(),
