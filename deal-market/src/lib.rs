@@ -18,7 +18,9 @@
 //!   the state after the tip, in one synced batch per block;
 //! - [`config`]: the genesis file, validator homes, `testnet` generation;
 //! - [`gossip`]: submitted transactions sent to every validator;
-//! - [`node`]: one validator wired (p2p, marshal, simplex, API);
+//! - [`node`]: one validator wired (p2p, marshal, simplex, API), the
+//!   consensus part generic over the runtime (tokio, or the deterministic
+//!   simulation of `tests/sim.rs`);
 //! - [`api`]: the HTTP JSON API and SSE event stream;
 //! - [`json`]: receipts and events as JSON;
 //! - [`metrics`]: Prometheus metrics and the timed proof verifier.
