@@ -116,16 +116,25 @@ fn fixture(work: &Path) -> anyhow::Result<Fixture> {
     })
 }
 
+fn setup() -> anyhow::Result<(tempfile::TempDir, Fixture)> {
+    let work = tempfile::tempdir()?;
+    let fx = fixture(work.path())?;
+    // Both proofs verify before they are timed.
+    fx.verifier
+        .verify_porep(P, &fx.porep_public, &fx.porep_proof)?;
+    fx.verifier
+        .verify_window_post(P.window_post(), &fx.randomness, &fx.sectors, &fx.post_proof)?;
+    Ok((work, fx))
+}
+
 fn bench(c: &mut Criterion) {
-    let work = tempfile::tempdir().expect("temporary folder");
-    let fx = fixture(work.path()).expect("sealing and proving the bench's sector");
-    // Both proofs verify before they are timed, and a changed byte does not.
-    fx.verifier
-        .verify_porep(P, &fx.porep_public, &fx.porep_proof)
-        .expect("PoRep verifies");
-    fx.verifier
-        .verify_window_post(P.window_post(), &fx.randomness, &fx.sectors, &fx.post_proof)
-        .expect("WindowPoSt verifies");
+    let (_work, fx) = match setup() {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("verify bench setup failed: {e:#}");
+            std::process::exit(1);
+        }
+    };
     let mut g = c.benchmark_group("verify");
     g.throughput(Throughput::Elements(1));
     g.measurement_time(Duration::from_secs(10));

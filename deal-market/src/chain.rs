@@ -29,7 +29,7 @@
 //! Locks: one `std::sync::Mutex` over the mutable parts, never held across
 //! an `.await` or a ledger execution.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use cairn_ledger::codec::Encode as _;
@@ -45,6 +45,7 @@ use tokio::sync::{broadcast, oneshot};
 use crate::block::{Block, MAX_BLOCK_TX_BYTES, MAX_BLOCK_TXS, sha256};
 use crate::config::ChainSpec;
 use crate::json::{event_json, receipt_json};
+use crate::mempool::Mempool;
 use crate::metrics::{Metrics, TimedVerifier};
 use crate::store::{Commit, Store, StoreError, Tip};
 use crate::{Digest, Scheme, Seed};
@@ -159,12 +160,6 @@ pub struct Included {
     pub receipt: Value,
 }
 
-#[derive(Debug, Default)]
-struct Mempool {
-    order: VecDeque<[u8; 32]>,
-    txs: HashMap<[u8; 32], SignedTx>,
-}
-
 #[derive(Debug)]
 struct Inner {
     tip: Tip,
@@ -173,11 +168,6 @@ struct Inner {
     executed: HashMap<Digest, Arc<Executed>>,
     seeds: BTreeMap<u64, Seed>,
     mempool: Mempool,
-    /// The finalized state with the mempool applied in order: admission
-    /// runs each new transaction on it, so a transaction the ledger would
-    /// refuse is answered with its reason at once instead of waiting in
-    /// the mempool for a block that will never take it.
-    pending: State,
     waiters: HashMap<[u8; 32], Vec<oneshot::Sender<Included>>>,
 }
 
@@ -318,11 +308,10 @@ impl Chain {
             inner: Mutex::new(Inner {
                 tip,
                 tip_block,
-                pending: state.clone(),
+                mempool: Mempool::new(state.clone()),
                 state: Arc::new(state),
                 executed: HashMap::new(),
                 seeds: BTreeMap::new(),
-                mempool: Mempool::default(),
                 waiters: HashMap::new(),
             }),
         })
@@ -498,21 +487,10 @@ impl Chain {
         } else {
             None
         };
-        let candidates: Vec<SignedTx> = {
-            let g = self.lock();
-            let mut bytes = 0usize;
-            g.mempool
-                .order
-                .iter()
-                .filter_map(|h| g.mempool.txs.get(h))
-                .take_while(|tx| {
-                    bytes = bytes.saturating_add(tx.to_bytes().len());
-                    bytes <= MAX_BLOCK_TX_BYTES
-                })
-                .take(MAX_BLOCK_TXS)
-                .cloned()
-                .collect()
-        };
+        let candidates = self
+            .lock()
+            .mempool
+            .candidates(MAX_BLOCK_TXS, MAX_BLOCK_TX_BYTES);
         let beacon = self
             .beacon(
                 parent_state,
@@ -591,24 +569,31 @@ impl Chain {
             });
         }
         let hash = tx.hash();
-        let new = !g.mempool.txs.contains_key(&hash);
+        let new = !g.mempool.contains(&hash);
         if new {
-            if g.mempool.txs.len() >= MAX_MEMPOOL {
+            if g.mempool.len() >= MAX_MEMPOOL {
                 return Err(Rejected::Full);
             }
-            let receipt = g.pending.apply_tx(&tx, &self.verifier);
-            if let Err(refusal) = receipt.result {
-                return Err(Rejected::Refused(refusal));
+            let dropped = g
+                .mempool
+                .insert(tx, &self.verifier)
+                .map_err(Rejected::Refused)?;
+            let height = g.tip.height;
+            for (h, refusal) in dropped {
+                for w in g.waiters.remove(&h).unwrap_or_default() {
+                    let _ = w.send(Included {
+                        height,
+                        receipt: refusal_json(&h, &refusal),
+                    });
+                }
             }
-            g.mempool.order.push_back(hash);
-            g.mempool.txs.insert(hash, tx);
         }
         if let Some(w) = waiter {
             g.waiters.entry(hash).or_default().push(w);
         }
         self.metrics
             .mempool
-            .set(i64::try_from(g.mempool.txs.len()).unwrap_or(i64::MAX));
+            .set(i64::try_from(g.mempool.len()).unwrap_or(i64::MAX));
         Ok(new)
     }
 
@@ -720,47 +705,30 @@ impl Chain {
             let view = b.view().get();
             g.seeds = g.seeds.split_off(&view);
             for (i, h) in tx_hashes.iter().enumerate() {
-                g.mempool.txs.remove(h);
                 if let Some(w) = g.waiters.remove(h) {
                     waiters.push((w, receipts.get(i).cloned().unwrap_or(Value::Null)));
                 }
             }
-            // Drop what can never apply now: nonces the finalized state used.
-            let st = g.state.clone();
-            g.mempool
-                .txs
-                .retain(|_, tx| tx.tx.nonce >= st.account(&tx.tx.sender()).nonce);
             // The pending state: the new finalized state plus what is left
-            // in the mempool, in order. What the ledger refuses now (a
-            // nonce whose predecessor was dropped, funds spent meanwhile)
-            // leaves the mempool, and its waiters get the reason.
-            let mut pending = (*st).clone();
+            // in the mempool. What the ledger refuses now (funds spent
+            // meanwhile, a deadline passed) leaves with its reason; what a
+            // finalized nonce made stale leaves, and its waiters hear so.
+            let st = g.state.clone();
+            let (_stale, dropped) = g.mempool.reset(&st, &tx_hashes, &self.verifier);
+            for (h, refusal) in dropped {
+                if let Some(w) = g.waiters.remove(&h) {
+                    waiters.push((w, refusal_json(&h, &refusal)));
+                }
+            }
             let Inner {
                 mempool,
                 waiters: ws,
                 ..
             } = &mut *g;
-            let mut dropped = Vec::new();
-            for h in &mempool.order {
-                if let Some(tx) = mempool.txs.get(h)
-                    && let Err(refusal) = pending.apply_tx(tx, &self.verifier).result
-                {
-                    dropped.push((*h, refusal));
-                }
-            }
-            for (h, refusal) in dropped {
-                mempool.txs.remove(&h);
-                if let Some(w) = ws.remove(&h) {
-                    waiters.push((w, refusal_json(&h, &refusal)));
-                }
-            }
-            let live = &mempool.txs;
-            mempool.order.retain(|h| live.contains_key(h));
-            ws.retain(|h, _| live.contains_key(h));
-            g.pending = pending;
+            ws.retain(|h, _| mempool.contains(h));
             self.metrics
                 .mempool
-                .set(i64::try_from(g.mempool.txs.len()).unwrap_or(i64::MAX));
+                .set(i64::try_from(g.mempool.len()).unwrap_or(i64::MAX));
         }
         for (ws, receipt) in waiters {
             for w in ws {

@@ -254,27 +254,30 @@ fn admission_runs_the_ledger_on_the_pending_state() {
     let (key, me) = demo_keys(&fx);
     let to = cairn_ledger::Address([9; 20]);
     let balance = crate::config::DEMO_BALANCE;
-    let first = chain.submit(transfer(&key, 0, to, balance - 10));
+    let first = chain.submit(transfer(&key, 0, to, balance - 20));
     assert!(first.is_ok());
-    // The pending state has spent all but 10: more is refused with the
+    // The pending state has spent all but 20: more is refused with the
     // ledger's reason, and nothing is admitted.
     assert!(matches!(
-        chain.submit(transfer(&key, 1, to, 11)),
+        chain.submit(transfer(&key, 1, to, 21)),
         Err(Rejected::Refused(
             cairn_ledger::Refusal::InsufficientBalance { .. }
         ))
     ));
-    // The next nonce after the pending one is accepted; a gap is not.
+    // The next nonce after the pending one is accepted, and a nonce
+    // ahead of it waits (its predecessor may be on its way by gossip).
     assert!(chain.submit(transfer(&key, 1, to, 10)).is_ok());
+    let mut queued = chain.submit(transfer(&key, 3, to, 11)).unwrap();
+    // A used nonce with other contents is refused.
     assert!(matches!(
-        chain.submit(transfer(&key, 3, to, 1)),
+        chain.submit(transfer(&key, 1, to, 9)),
         Err(Rejected::Refused(cairn_ledger::Refusal::BadNonce {
             expected: 2,
-            got: 3
+            got: 1
         }))
     ));
-    // A block takes both admitted transfers; finalizing it empties the
-    // mempool and answers the waiter with the receipt.
+    // A block takes both applied transfers, not the queued one; finalizing
+    // it answers the waiter with the receipt.
     let g = chain.genesis().clone();
     let (_, g_state) = chain.finalized();
     let b1 = chain
@@ -283,10 +286,74 @@ fn admission_runs_the_ledger_on_the_pending_state() {
     assert_eq!(b1.block.inner().txs.len(), 2);
     chain.finalize(b1.block.clone()).unwrap();
     let (_, state) = chain.finalized();
-    assert_eq!(state.account(&me).balance, 0);
-    assert_eq!(state.account(&to).balance, balance);
+    assert_eq!(state.account(&me).balance, 10);
+    assert_eq!(state.account(&to).balance, balance - 10);
     let mut rx = first.unwrap();
     let included = rx.try_recv().unwrap();
     assert_eq!(included.receipt["ok"], Value::Bool(true));
-    assert_eq!(chain.metrics().mempool.get(), 0);
+    assert_eq!(chain.metrics().mempool.get(), 1, "nonce 3 waits");
+    // Nonce 2 arrives: it applies, and nonce 3 is promoted and judged: 11
+    // is more than the 5 left, so the ledger refuses it and its waiter
+    // hears the reason.
+    assert!(chain.submit(transfer(&key, 2, to, 5)).is_ok());
+    let refused = queued.try_recv().unwrap();
+    assert_eq!(refused.receipt["ok"], Value::Bool(false));
+    assert!(
+        refused.receipt["refusal"]
+            .as_str()
+            .unwrap()
+            .contains("balance"),
+        "{}",
+        refused.receipt
+    );
+    assert_eq!(chain.metrics().mempool.get(), 1);
+}
+
+/// Writes the `validator_block` fuzz target's seed corpus: the genesis
+/// block, blocks with transactions, with a real threshold seed, and one
+/// cut short. Run with `cargo test -p cairn-deal-market --lib --
+/// --ignored write_fuzz_seeds`.
+#[test]
+#[ignore = "writes fuzz/corpus/validator_block"]
+fn write_fuzz_seeds() {
+    let fx = fixture();
+    let chain = fx.chain();
+    let (key, _) = demo_keys(&fx);
+    let to = cairn_ledger::Address([7; 20]);
+    let g = chain.genesis().clone();
+    let txs = vec![transfer(&key, 0, to, 5), transfer(&key, 1, to, 6)];
+    let b1 = Block::new(ctx(&chain, 1, &g), g.digest(), 1, 1_000, None, txs, [1; 32]);
+    let b1d = Digested::precomputed(b1.clone(), b1.digest());
+    let b2 = Block::new(
+        ctx(&chain, 2, &b1d),
+        b1.digest(),
+        2,
+        2_000,
+        Some(fx.seed(1)),
+        vec![transfer(&key, 2, to, 7)],
+        [2; 32],
+    );
+    let b3 = Block::new(
+        ctx(&chain, 5, &b1d),
+        b1.digest(),
+        2,
+        3_000,
+        Some(fx.seed(4)),
+        Vec::new(),
+        [3; 32],
+    );
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/validator_block");
+    std::fs::create_dir_all(&dir).unwrap();
+    let full = b2.encode();
+    let seeds: Vec<(&str, Vec<u8>)> = vec![
+        ("genesis", g.inner().encode().to_vec()),
+        ("two-transfers", b1.encode().to_vec()),
+        ("beacon-and-transfer", full.to_vec()),
+        ("beacon-no-txs", b3.encode().to_vec()),
+        ("cut-short", full[..full.len() / 2].to_vec()),
+    ];
+    for (name, bytes) in seeds {
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
 }

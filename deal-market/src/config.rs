@@ -498,7 +498,8 @@ pub fn write_testnet(
     ports: Ports,
     params: Params,
 ) -> Result<GenesisFile, ConfigError> {
-    write_testnet_with_keys(dir, validators, accounts, ports, params, &[])
+    let mut rng = commonware_utils::sys_rng();
+    write_testnet_with(dir, validators, accounts, ports, params, &[], &mut rng)
 }
 
 /// The verifying-key files of one sector size a testnet allows (from the
@@ -513,8 +514,8 @@ pub struct KeyFiles {
     pub window_post: PathBuf,
 }
 
-/// [`write_testnet`], allowing the sector sizes of `keys`: genesis pins
-/// their digests and `dir/keys/` holds copies every home points at.
+/// [`write_testnet`], allowing the sector sizes of `key_files`: genesis
+/// pins their digests and `dir/keys/` holds copies every home points at.
 pub fn write_testnet_with_keys(
     dir: &Path,
     validators: usize,
@@ -523,13 +524,30 @@ pub fn write_testnet_with_keys(
     params: Params,
     key_files: &[KeyFiles],
 ) -> Result<GenesisFile, ConfigError> {
+    let mut rng = commonware_utils::sys_rng();
+    write_testnet_with(
+        dir, validators, accounts, ports, params, key_files, &mut rng,
+    )
+}
+
+/// [`write_testnet_with_keys`] with the keys, shares and randomness drawn
+/// from `rng` (the simulation passes its seeded runtime, so a seed fixes
+/// the genesis).
+pub fn write_testnet_with(
+    dir: &Path,
+    validators: usize,
+    accounts: usize,
+    ports: Ports,
+    params: Params,
+    key_files: &[KeyFiles],
+    mut rng: &mut impl rand_core::CryptoRng,
+) -> Result<GenesisFile, ConfigError> {
     if validators == 0 || validators > MAX_VALIDATORS as usize {
         return Err(field(
             "validators",
             format!("must be in 1..={MAX_VALIDATORS}"),
         ));
     }
-    let mut rng = commonware_utils::sys_rng();
     let keys: Vec<ed25519::PrivateKey> = (0..validators)
         .map(|_| <ed25519::PrivateKey as Random>::random(&mut rng))
         .collect();
@@ -565,7 +583,7 @@ pub fn write_testnet_with_keys(
     let mut demo = Vec::new();
     for _ in 0..accounts {
         let mut sk = [0u8; 32];
-        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut sk);
+        rng.fill_bytes(&mut sk);
         let signing = ed25519_dalek::SigningKey::from_bytes(&sk);
         let addr = cairn_ledger::PublicKey(signing.verifying_key().to_bytes()).address();
         demo.push(DemoAccount {
@@ -575,7 +593,7 @@ pub fn write_testnet_with_keys(
         });
     }
     let mut randomness = [0u8; 32];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut randomness);
+    rng.fill_bytes(&mut randomness);
     let mut sector_sizes = Vec::new();
     let mut key_bytes = Vec::new();
     for k in key_files {

@@ -31,7 +31,10 @@ pub async fn run(
     ),
 ) {
     loop {
+        // `biased`: tokio's default picks a branch at random, which would
+        // make the deterministic simulation depend on the host.
         tokio::select! {
+            biased;
             m = out.recv() => {
                 let Some(bytes) = m else { return };
                 sender.send(Recipients::All, bytes, false);

@@ -17,8 +17,11 @@
 //! - [`store`]: RocksDB: finalized blocks, receipts, transaction index,
 //!   the state after the tip, in one synced batch per block;
 //! - [`config`]: the genesis file, validator homes, `testnet` generation;
+//! - [`mempool`]: waiting transactions and the pending state admission checks them on;
 //! - [`gossip`]: submitted transactions sent to every validator;
-//! - [`node`]: one validator wired (p2p, marshal, simplex, API);
+//! - [`node`]: one validator wired (p2p, marshal, simplex, API), the
+//!   consensus part generic over the runtime (tokio, or the deterministic
+//!   simulation of `tests/sim.rs`);
 //! - [`api`]: the HTTP JSON API and SSE event stream;
 //! - [`json`]: receipts and events as JSON;
 //! - [`metrics`]: Prometheus metrics and the timed proof verifier.
@@ -37,6 +40,7 @@ pub mod chain;
 pub mod config;
 pub mod gossip;
 pub mod json;
+pub mod mempool;
 pub mod metrics;
 pub mod node;
 pub mod store;

@@ -5,6 +5,13 @@
 //! BLS12-381 threshold VRF scheme and a random leader, the finalizer task,
 //! the HTTP API and the metrics listener.
 //!
+//! [`start_consensus`] is everything from marshal to gossip, generic over
+//! commonware's runtime and p2p network, so that the same code runs in
+//! production ([`run`]: the tokio runtime, `lookup` over TCP, plus the
+//! tokio-only API and metrics listeners) and in the deterministic
+//! simulation of `tests/sim.rs` (the deterministic runtime and the
+//! simulated network, with loss, partitions, crashes and an equivocator).
+//!
 //! p2p channels: 0 votes, 1 certificates, 2 simplex's resolver, 3
 //! marshal's backfill, 4 marshal's block broadcast, 5 transaction gossip.
 //!
@@ -33,28 +40,34 @@ use commonware_consensus::types::{Epoch, FixedEpocher, ViewDelta};
 use commonware_cryptography::certificate::ConstantProvider;
 use commonware_cryptography::{ChaCha20Poly1305, Digestible, Sha256, Signer as _};
 use commonware_p2p::authenticated::lookup;
-use commonware_p2p::{Address, AddressableManager as _};
+use commonware_p2p::{Address, AddressableManager as _, Blocker, Provider, Receiver, Sender};
 use commonware_parallel::Sequential;
 use commonware_runtime::buffer::paged::CacheRef;
-use commonware_runtime::{Quota, Supervisor as _};
+use commonware_runtime::{
+    Clock, Handle, Metrics as RuntimeMetrics, Quota, Spawner, Storage, Supervisor as _,
+};
 use commonware_storage::archive::immutable;
 use commonware_stream::{
     cups::{self, Cups},
     sake::{self, Sake},
 };
 use commonware_utils::{NZDuration, NZU16, NZU32, NZU64, NZUsize, ordered::Map};
+use futures::StreamExt as _;
+use futures::future::BoxFuture;
+use futures::stream::FuturesUnordered;
+use rand_core::CryptoRng;
 use tracing::{error, info};
 
-use crate::Scheme;
 use crate::app::{App, Finalizer, SeedTap, run_finalizer};
 use crate::chain::{Chain, ChainError};
 use crate::config::{ConfigError, Home};
 use crate::metrics::{Metrics, MetricsError};
 use crate::store::{Store, StoreError};
+use crate::{PublicKey, Scheme};
 use crate::{api, gossip};
 
 /// Largest p2p message: a full block plus framing.
-const MAX_MESSAGE: u32 = 6 << 20;
+pub const MAX_MESSAGE: u32 = 6 << 20;
 /// Commonware's epoch length. The committee is fixed at genesis, so one
 /// epoch covers every height we will see.
 const EPOCH_LENGTH: NonZeroU64 = NZU64!(1 << 40);
@@ -187,15 +200,157 @@ pub async fn run(
         })?;
     let _ = oracle.track(0, peers);
     let quota = Quota::per_second(NZU32!(10_000));
-    let votes = network.register(0, quota);
-    let certificates = network.register(1, quota);
-    let resolver = network.register(2, quota);
-    let backfill = network.register(3, quota);
-    let broadcast = network.register(4, quota);
-    let txs = network.register(5, quota);
+    let channels = Channels {
+        votes: network.register(0, quota),
+        certificates: network.register(1, quota),
+        resolver: network.register(2, quota),
+        backfill: network.register(3, quota),
+        broadcast: network.register(4, quota),
+        txs: network.register(5, quota),
+    };
     let network_handle = network.start();
+    let wiring = Wiring {
+        scheme,
+        me,
+        peers: oracle.clone(),
+        blocker: oracle,
+        partition_prefix: String::new(),
+    };
+    let mut running = start_consensus(context, chain.clone(), wiring, channels).await?;
+    running.push("network", network_handle);
 
-    // Marshal: block buffer, backfill resolver, archives.
+    // The API and the metrics listener.
+    let api_listener = tokio::net::TcpListener::bind(home.file.api_listen)
+        .await
+        .map_err(|source| NodeError::Bind {
+            addr: home.file.api_listen,
+            source,
+        })?;
+    let metrics_listener = tokio::net::TcpListener::bind(home.file.metrics_listen)
+        .await
+        .map_err(|source| NodeError::Bind {
+            addr: home.file.metrics_listen,
+            source,
+        })?;
+    info!(api = %home.file.api_listen, metrics = %home.file.metrics_listen, p2p = %home.file.p2p_listen, "validator running");
+    let api_task = tokio::spawn(api::serve(api_listener, chain.clone()));
+    let metrics_task = tokio::spawn(api::serve_metrics(metrics_listener, chain.clone()));
+
+    let result = tokio::select! {
+        () = shutdown => {
+            info!("shutting down");
+            Ok(())
+        }
+        e = running.stopped() => Err(e),
+        _ = api_task => Err(NodeError::Stopped { actor: "api" }),
+        _ = metrics_task => Err(NodeError::Stopped { actor: "metrics" }),
+    };
+    if let Err(e) = &result {
+        error!(error = %e, "validator stopping");
+    }
+    result
+}
+
+/// One (sender, receiver) pair per p2p channel the validator uses.
+#[derive(Debug)]
+pub struct Channels<S, R> {
+    /// 0: simplex votes.
+    pub votes: (S, R),
+    /// 1: simplex certificates.
+    pub certificates: (S, R),
+    /// 2: simplex's resolver.
+    pub resolver: (S, R),
+    /// 3: marshal's backfill.
+    pub backfill: (S, R),
+    /// 4: marshal's block broadcast.
+    pub broadcast: (S, R),
+    /// 5: transaction gossip.
+    pub txs: (S, R),
+}
+
+/// What the consensus wiring needs besides the runtime and the channels.
+#[derive(Debug)]
+pub struct Wiring<P, B> {
+    /// This validator's threshold signer.
+    pub scheme: Scheme,
+    /// This validator's identity.
+    pub me: PublicKey,
+    /// The peer sets (the p2p oracle).
+    pub peers: P,
+    /// Where misbehaving peers are reported (the p2p oracle).
+    pub blocker: B,
+    /// Prepended to every commonware storage partition name: empty for a
+    /// validator with a storage directory of its own, distinct per
+    /// validator where several share one storage (the simulation).
+    pub partition_prefix: String,
+}
+
+/// The running consensus tasks of one validator.
+pub struct Running {
+    tasks: Vec<(&'static str, Handle<()>)>,
+    finalizer: Handle<Result<(), ChainError>>,
+}
+
+impl std::fmt::Debug for Running {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<_> = self.tasks.iter().map(|(n, _)| *n).collect();
+        f.debug_struct("Running").field("tasks", &names).finish()
+    }
+}
+
+impl Running {
+    /// Adds a task whose end stops the validator.
+    pub fn push(&mut self, actor: &'static str, handle: Handle<()>) {
+        self.tasks.push((actor, handle));
+    }
+
+    /// Resolves when the first task ends, with why.
+    pub async fn stopped(self) -> NodeError {
+        let mut all: FuturesUnordered<BoxFuture<'static, NodeError>> = FuturesUnordered::new();
+        for (actor, handle) in self.tasks {
+            all.push(Box::pin(async move {
+                let _ = handle.await;
+                NodeError::Stopped { actor }
+            }));
+        }
+        let finalizer = self.finalizer;
+        all.push(Box::pin(async move {
+            match finalizer.await {
+                Ok(Err(e)) => NodeError::Chain(e),
+                Ok(Ok(())) | Err(_) => NodeError::Stopped { actor: "finalizer" },
+            }
+        }));
+        all.next()
+            .await
+            .unwrap_or(NodeError::Stopped { actor: "consensus" })
+    }
+}
+
+/// Starts marshal (block buffer, backfill, archives), simplex over
+/// [`App`], the finalizer and transaction gossip on `context`'s runtime,
+/// over any p2p network: commonware's `lookup` in [`run`], its simulated
+/// network in the deterministic simulation (`tests/sim.rs`).
+pub async fn start_consensus<E, P, B, S, R>(
+    context: E,
+    chain: Arc<Chain>,
+    wiring: Wiring<P, B>,
+    channels: Channels<S, R>,
+) -> Result<Running, NodeError>
+where
+    E: Clock + CryptoRng + Spawner + Storage + RuntimeMetrics,
+    P: Provider<PublicKey = PublicKey>,
+    B: Blocker<PublicKey = PublicKey>,
+    S: Sender<PublicKey = PublicKey>,
+    R: Receiver<PublicKey = PublicKey>,
+{
+    let Wiring {
+        scheme,
+        me,
+        peers,
+        blocker,
+        partition_prefix: prefix,
+    } = wiring;
+    let marshal_prefix = format!("{prefix}marshal");
     let page_cache = CacheRef::new(NZU16!(4096), NZUsize!(256));
     let (buffer_engine, buffer) = commonware_broadcast::buffered::Engine::new(
         context.child("buffer"),
@@ -205,29 +360,29 @@ pub async fn run(
             deque_size: 64,
             priority: false,
             codec_config: (),
-            peer_provider: oracle.clone(),
+            peer_provider: peers.clone(),
             strategy: Sequential,
         },
     );
-    let buffer_handle = buffer_engine.start(broadcast);
+    let buffer_handle = buffer_engine.start(channels.broadcast);
     let backfill = marshal_resolver::init(
         context.child("backfill"),
         marshal_resolver::Config {
             public_key: me.clone(),
-            peer_provider: oracle.clone(),
-            blocker: oracle.clone(),
+            peer_provider: peers,
+            blocker: blocker.clone(),
             mailbox_size: NZUsize!(1024),
             fetch_timeout: NZDuration!(Duration::from_secs(2)),
             fetch_retry_delay: Duration::from_millis(200),
             priority_requests: false,
             priority_responses: false,
         },
-        backfill,
+        channels.backfill,
     );
     let finalizations = immutable::Archive::init(
         context.child("finalizations"),
         archive_config(
-            "marshal",
+            &marshal_prefix,
             "finalizations",
             &page_cache,
             // The threshold scheme's certificates decode with no bound to
@@ -241,7 +396,7 @@ pub async fn run(
     })?;
     let blocks = immutable::Archive::init(
         context.child("blocks"),
-        archive_config("marshal", "blocks", &page_cache, ()),
+        archive_config(&marshal_prefix, "blocks", &page_cache, ()),
     )
     .await
     .map_err(|_| NodeError::Stopped {
@@ -256,7 +411,7 @@ pub async fn run(
             provider: ConstantProvider::new(scheme.clone()),
             epocher: epocher.clone(),
             start: marshal::Start::Genesis(chain.genesis().clone()),
-            partition_prefix: "marshal".into(),
+            partition_prefix: marshal_prefix.clone(),
             mailbox_size: NZUsize!(1024),
             view_retention: ViewDelta::new(1024),
             prunable_items_per_section: NZU64!(256),
@@ -287,12 +442,12 @@ pub async fn run(
         simplex::Config {
             scheme,
             elector: Random::<Sha256>::new(RandomVersion::V1),
-            blocker: oracle.clone(),
+            blocker,
             automaton: deferred.clone(),
             relay: deferred,
             reporter,
             strategy: Sequential,
-            partition: "simplex".into(),
+            partition: format!("{prefix}simplex"),
             mailbox_size: NZUsize!(1024),
             epoch: Epoch::zero(),
             floor: simplex::Floor::Genesis(chain.genesis().digest()),
@@ -313,49 +468,25 @@ pub async fn run(
             track_historical_votes: false,
         },
     );
-    let engine_handle = engine.start(votes, certificates, resolver);
+    let engine_handle = engine.start(channels.votes, channels.certificates, channels.resolver);
 
-    // The finalizer task, transaction gossip, the API and the metrics listener.
-    let finalizer_task = tokio::spawn(run_finalizer(chain.clone(), finalized_rx));
+    // The finalizer task and transaction gossip.
+    let finalizer = context.child("finalizer").spawn({
+        let chain = chain.clone();
+        move |_| run_finalizer(chain, finalized_rx)
+    });
     let (gossip_out, gossip_rx) = tokio::sync::mpsc::unbounded_channel();
     chain.set_gossip(gossip_out);
-    let gossip_task = tokio::spawn(gossip::run(chain.clone(), gossip_rx, txs));
-    let api_listener = tokio::net::TcpListener::bind(home.file.api_listen)
-        .await
-        .map_err(|source| NodeError::Bind {
-            addr: home.file.api_listen,
-            source,
-        })?;
-    let metrics_listener = tokio::net::TcpListener::bind(home.file.metrics_listen)
-        .await
-        .map_err(|source| NodeError::Bind {
-            addr: home.file.metrics_listen,
-            source,
-        })?;
-    info!(api = %home.file.api_listen, metrics = %home.file.metrics_listen, p2p = %home.file.p2p_listen, "validator running");
-    let api_task = tokio::spawn(api::serve(api_listener, chain.clone()));
-    let metrics_task = tokio::spawn(api::serve_metrics(metrics_listener, chain.clone()));
-
-    let result = tokio::select! {
-        () = shutdown => {
-            info!("shutting down");
-            Ok(())
-        }
-        r = finalizer_task => match r {
-            Ok(Ok(())) => Err(NodeError::Stopped { actor: "finalizer" }),
-            Ok(Err(e)) => Err(NodeError::Chain(e)),
-            Err(_) => Err(NodeError::Stopped { actor: "finalizer" }),
-        },
-        _ = engine_handle => Err(NodeError::Stopped { actor: "simplex" }),
-        _ = marshal_handle => Err(NodeError::Stopped { actor: "marshal" }),
-        _ = buffer_handle => Err(NodeError::Stopped { actor: "buffer" }),
-        _ = network_handle => Err(NodeError::Stopped { actor: "network" }),
-        _ = api_task => Err(NodeError::Stopped { actor: "api" }),
-        _ = gossip_task => Err(NodeError::Stopped { actor: "gossip" }),
-        _ = metrics_task => Err(NodeError::Stopped { actor: "metrics" }),
-    };
-    if let Err(e) = &result {
-        error!(error = %e, "validator stopping");
-    }
-    result
+    let gossip_handle = context
+        .child("gossip")
+        .spawn(move |_| gossip::run(chain, gossip_rx, channels.txs));
+    Ok(Running {
+        tasks: vec![
+            ("simplex", engine_handle),
+            ("marshal", marshal_handle),
+            ("buffer", buffer_handle),
+            ("gossip", gossip_handle),
+        ],
+        finalizer,
+    })
 }
