@@ -36,23 +36,43 @@ fn read_all(bytes: Vec<u8>) -> Option<(Vec<Cid>, Vec<Block>, CarSummary)> {
 
 /// The `car_reader` target.
 pub fn car_reader(data: &[u8]) {
-    let Some((roots, blocks, summary)) = read_all(data.to_vec()) else { return };
-    assert_eq!(summary.roots, roots, "summary roots differ from the header's");
+    let Some((roots, blocks, summary)) = read_all(data.to_vec()) else {
+        return;
+    };
+    assert_eq!(
+        summary.roots, roots,
+        "summary roots differ from the header's"
+    );
     assert_eq!(summary.blocks, blocks.len() as u64, "summary block count");
-    assert!(summary.bytes <= data.len() as u64, "summary claims more bytes than the input has");
+    assert!(
+        summary.bytes <= data.len() as u64,
+        "summary claims more bytes than the input has"
+    );
     for block in &blocks {
-        assert!(verify_block(&block.cid, &block.data).is_ok(), "accepted block {} does not verify", block.cid);
+        assert!(
+            verify_block(&block.cid, &block.data).is_ok(),
+            "accepted block {} does not verify",
+            block.cid
+        );
     }
 
-    let mut writer = CarWriter::new(Vec::new(), &roots).unwrap_or_else(|e| panic!("CarWriter::new: {e}"));
+    let mut writer =
+        CarWriter::new(Vec::new(), &roots).unwrap_or_else(|e| panic!("CarWriter::new: {e}"));
     for block in &blocks {
-        writer.write_block(&block.cid, &block.data).unwrap_or_else(|e| panic!("write_block: {e}"));
+        writer
+            .write_block(&block.cid, &block.data)
+            .unwrap_or_else(|e| panic!("write_block: {e}"));
     }
-    let again = writer.finish().unwrap_or_else(|e| panic!("CarWriter::finish: {e}"));
+    let again = writer
+        .finish()
+        .unwrap_or_else(|e| panic!("CarWriter::finish: {e}"));
     let Some((roots2, blocks2, summary2)) = read_all(again) else {
         panic!("an accepted CAR, re-encoded by CarWriter, is refused");
     };
     assert_eq!(roots2, roots, "roots change across a re-encode");
     assert_eq!(blocks2, blocks, "blocks change across a re-encode");
-    assert_eq!(summary2.blocks, summary.blocks, "block count changes across a re-encode");
+    assert_eq!(
+        summary2.blocks, summary.blocks,
+        "block count changes across a re-encode"
+    );
 }

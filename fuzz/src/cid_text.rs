@@ -43,22 +43,42 @@ fn strict_varints(data: &[u8]) -> bool {
 fn check_binary(data: &[u8]) {
     let Ok(cid) = Cid::try_from(data) else { return };
     let bytes = cid.to_bytes();
-    assert_eq!(bytes.len(), cid.encoded_len(), "encoded_len disagrees with to_bytes");
+    assert_eq!(
+        bytes.len(),
+        cid.encoded_len(),
+        "encoded_len disagrees with to_bytes"
+    );
     assert!(
         data.starts_with(&bytes) || !strict_varints(data),
         "binary CID parse accepted a non-canonical encoding:\n input   {}\n encoded {}",
         hex::encode(data),
         hex::encode(&bytes),
     );
-    assert_eq!(Cid::try_from(bytes.as_slice()).ok(), Some(cid), "binary round trip");
-    assert_eq!(Cid::from_str(&cid.to_string()).ok(), Some(cid), "text round trip of a binary CID");
+    assert_eq!(
+        Cid::try_from(bytes.as_slice()).ok(),
+        Some(cid),
+        "binary round trip"
+    );
+    assert_eq!(
+        Cid::from_str(&cid.to_string()).ok(),
+        Some(cid),
+        "text round trip of a binary CID"
+    );
 }
 
 fn check_text(text: &str) {
     let Ok(cid) = Cid::from_str(text) else { return };
     let canonical = cid.to_string();
-    assert_eq!(Cid::from_str(&canonical).ok(), Some(cid), "{text:?} -> {canonical:?} does not parse back");
-    assert_eq!(Cid::try_from(cid.to_bytes().as_slice()).ok(), Some(cid), "binary round trip of a text CID");
+    assert_eq!(
+        Cid::from_str(&canonical).ok(),
+        Some(cid),
+        "{text:?} -> {canonical:?} does not parse back"
+    );
+    assert_eq!(
+        Cid::try_from(cid.to_bytes().as_slice()).ok(),
+        Some(cid),
+        "binary round trip of a text CID"
+    );
 }
 
 /// The `cid_parse` target.

@@ -12,14 +12,38 @@ use cairn_proofs::snark::groth16::{PROOF_BYTES, proof_from_bytes, proof_to_bytes
 
 /// The `groth16_proof` target.
 pub fn groth16_proof(data: &[u8]) {
-    let Ok(proof) = proof_from_bytes(data) else { return };
-    assert_eq!(data.len(), PROOF_BYTES, "a proof decoded from {} bytes", data.len());
-    assert!(proof_to_bytes(&proof) == data, "proof decoded from non-canonical bytes:\n {}", hex::encode(data));
+    let Ok(proof) = proof_from_bytes(data) else {
+        return;
+    };
+    assert_eq!(
+        data.len(),
+        PROOF_BYTES,
+        "a proof decoded from {} bytes",
+        data.len()
+    );
+    assert!(
+        proof_to_bytes(&proof) == data,
+        "proof decoded from non-canonical bytes:\n {}",
+        hex::encode(data)
+    );
     for (name, ok) in [
-        ("A", proof.a.is_on_curve() && proof.a.is_in_correct_subgroup_assuming_on_curve()),
-        ("B", proof.b.is_on_curve() && proof.b.is_in_correct_subgroup_assuming_on_curve()),
-        ("C", proof.c.is_on_curve() && proof.c.is_in_correct_subgroup_assuming_on_curve()),
+        (
+            "A",
+            proof.a.is_on_curve() && proof.a.is_in_correct_subgroup_assuming_on_curve(),
+        ),
+        (
+            "B",
+            proof.b.is_on_curve() && proof.b.is_in_correct_subgroup_assuming_on_curve(),
+        ),
+        (
+            "C",
+            proof.c.is_on_curve() && proof.c.is_in_correct_subgroup_assuming_on_curve(),
+        ),
     ] {
-        assert!(ok, "proof point {name} decoded off the curve or outside the subgroup: {}", hex::encode(data));
+        assert!(
+            ok,
+            "proof point {name} decoded off the curve or outside the subgroup: {}",
+            hex::encode(data)
+        );
     }
 }

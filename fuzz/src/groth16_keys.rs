@@ -18,15 +18,28 @@ use sha2::{Digest, Sha256};
 
 /// The `groth16_keys` target.
 pub fn groth16_keys(data: &[u8]) {
-    let Some((&which, input)) = data.split_first() else { return };
+    let Some((&which, input)) = data.split_first() else {
+        return;
+    };
     if which % 2 == 0 {
         let Ok(vk) = vk_from_bytes(input) else { return };
         let mut again = Vec::new();
         let _ = vk.serialize_compressed(&mut again);
-        assert!(again == input, "verifying key decoded from non-canonical bytes: {}", hex::encode(input));
-        assert!(!vk.gamma_abc_g1.is_empty(), "a verifying key without input points decoded");
+        assert!(
+            again == input,
+            "verifying key decoded from non-canonical bytes: {}",
+            hex::encode(input)
+        );
+        assert!(
+            !vk.gamma_abc_g1.is_empty(),
+            "a verifying key without input points decoded"
+        );
     } else if params_from_reader(input, Path::new("fuzz-input")).is_ok() {
-        let digest_ok = input.len() >= 38 && Sha256::digest(&input[38..]).as_slice() == &input[6..38];
-        assert!(digest_ok, "a parameter file decoded although its digest does not match");
+        let digest_ok =
+            input.len() >= 38 && Sha256::digest(&input[38..]).as_slice() == &input[6..38];
+        assert!(
+            digest_ok,
+            "a parameter file decoded although its digest does not match"
+        );
     }
 }

@@ -14,9 +14,19 @@ use cairn_ledger::codec::{Decode, Encode};
 
 /// The `ledger_tx` target.
 pub fn ledger_tx(data: &[u8]) {
-    let Ok(tx) = SignedTx::from_bytes(data) else { return };
-    assert!(tx.to_bytes() == data, "SignedTx decoded from non-canonical bytes:\n {}", hex::encode(data));
+    let Ok(tx) = SignedTx::from_bytes(data) else {
+        return;
+    };
+    assert!(
+        tx.to_bytes() == data,
+        "SignedTx decoded from non-canonical bytes:\n {}",
+        hex::encode(data)
+    );
     let _ = tx.signature_valid();
     let again = SignedTx::from_bytes(data).map(|t| t.hash());
-    assert_eq!(again.ok(), Some(tx.hash()), "a transaction's hash changed between two decodings");
+    assert_eq!(
+        again.ok(),
+        Some(tx.hash()),
+        "a transaction's hash changed between two decodings"
+    );
 }

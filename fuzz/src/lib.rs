@@ -19,13 +19,15 @@
 //! - [`piece_cid`]: v1 and v2 piece CIDs, from text and from binary CIDs;
 //! - [`groth16_proof`]: Groth16 proof bytes (curve and subgroup checks);
 //! - [`groth16_keys`]: verifying keys and parameter files;
-//! - [`ledger_tx`]: signed ledger transactions.
+//! - [`ledger_tx`]: signed ledger transactions;
+//! - [`validator_block`]: the deal-market chain's blocks.
 //!
 //! The proof targets' known-honest proofs live in [`proofs_fixture`].
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 #![deny(missing_docs)]
 
+mod block;
 mod car;
 mod cid_text;
 mod groth16;
@@ -39,6 +41,7 @@ mod post;
 pub mod proofs_fixture;
 mod s3;
 
+pub use block::validator_block;
 pub use car::car_reader;
 pub use cid_text::cid_parse;
 pub use groth16::groth16_proof;
@@ -57,7 +60,7 @@ pub use s3::{PART_ONE, fixture_object};
 pub type Target = fn(&[u8]);
 
 /// Every target, by name, for the replay test and tools.
-pub const TARGETS: [(&str, Target); 11] = [
+pub const TARGETS: [(&str, Target); 12] = [
     ("car_reader", car_reader),
     ("dag_pb", dag_pb),
     ("cid_parse", cid_parse),
@@ -69,4 +72,5 @@ pub const TARGETS: [(&str, Target); 11] = [
     ("groth16_proof", groth16_proof),
     ("groth16_keys", groth16_keys),
     ("ledger_tx", ledger_tx),
+    ("validator_block", validator_block),
 ];

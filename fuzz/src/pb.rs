@@ -14,7 +14,9 @@ use cairn_dag::pb::PbNode;
 use cairn_dag::unixfs::UnixFsData;
 
 fn unixfs(bytes: &[u8]) {
-    let Ok(fs) = UnixFsData::decode(bytes) else { return };
+    let Ok(fs) = UnixFsData::decode(bytes) else {
+        return;
+    };
     let encoded = fs.encode();
     match UnixFsData::decode(&encoded) {
         Ok(back) => assert_eq!(back, fs, "UnixFS Data changes across encode/decode"),
@@ -32,14 +34,22 @@ pub fn dag_pb(data: &[u8]) {
         }
     };
     let encoded = node.encode();
-    assert_eq!(node.encoded_len(), encoded.len(), "encoded_len disagrees with encode");
+    assert_eq!(
+        node.encoded_len(),
+        encoded.len(),
+        "encoded_len disagrees with encode"
+    );
     assert!(
         encoded == data,
         "dag-pb decode accepted a non-canonical encoding:\n input   {}\n encoded {}",
         hex::encode(data),
         hex::encode(&encoded),
     );
-    assert_eq!(PbNode::decode(&encoded).as_ref(), Ok(&node), "decode(encode(node)) != node");
+    assert_eq!(
+        PbNode::decode(&encoded).as_ref(),
+        Ok(&node),
+        "decode(encode(node)) != node"
+    );
     if let Some(d) = &node.data {
         unixfs(d);
     }

@@ -24,13 +24,25 @@ use crate::proofs_fixture;
 
 fn check(bytes: &[u8]) {
     if let Ok(pc1) = Pc1Output::from_bytes(bytes) {
-        assert!(pc1.to_bytes() == bytes, "Pc1Output decoded from non-canonical bytes:\n {}", hex::encode(bytes));
+        assert!(
+            pc1.to_bytes() == bytes,
+            "Pc1Output decoded from non-canonical bytes:\n {}",
+            hex::encode(bytes)
+        );
     }
     if let Ok(pc2) = Pc2Output::from_bytes(bytes) {
-        assert!(pc2.to_bytes() == bytes, "Pc2Output decoded from non-canonical bytes:\n {}", hex::encode(bytes));
+        assert!(
+            pc2.to_bytes() == bytes,
+            "Pc2Output decoded from non-canonical bytes:\n {}",
+            hex::encode(bytes)
+        );
     }
     if let Ok(c1) = Commit1Output::from_bytes(bytes) {
-        assert!(c1.to_bytes() == bytes, "Commit1Output decoded from non-canonical bytes:\n {}", hex::encode(bytes));
+        assert!(
+            c1.to_bytes() == bytes,
+            "Commit1Output decoded from non-canonical bytes:\n {}",
+            hex::encode(bytes)
+        );
         if porep::verify(&c1.public, &c1.partitions).is_ok() {
             assert!(
                 bytes == proofs_fixture::COMMIT1_BYTES,

@@ -22,22 +22,42 @@ use cairn_proofs::commp::{PieceCid, padded_piece_size};
 use cid::Cid;
 
 fn check_accepted(piece: &PieceCid, cid: &Cid) {
-    let again = piece.to_cid().unwrap_or_else(|e| panic!("{piece:?}: to_cid: {e}"));
+    let again = piece
+        .to_cid()
+        .unwrap_or_else(|e| panic!("{piece:?}: to_cid: {e}"));
     assert_eq!(&again, cid, "{piece:?} re-encodes to another CID");
     let text = piece.to_string();
-    assert_eq!(text, cid.to_string(), "{piece:?}: text differs from the CID's");
-    assert_eq!(PieceCid::from_str(&text).ok(), Some(*piece), "{text} does not parse back to {piece:?}");
+    assert_eq!(
+        text,
+        cid.to_string(),
+        "{piece:?}: text differs from the CID's"
+    );
+    assert_eq!(
+        PieceCid::from_str(&text).ok(),
+        Some(*piece),
+        "{text} does not parse back to {piece:?}"
+    );
     let comm_p = piece.comm_p();
-    assert_eq!(comm_p.last().map(|b| b & 0xc0), Some(0), "{piece:?}: root with a top bit set");
+    assert_eq!(
+        comm_p.last().map(|b| b & 0xc0),
+        Some(0),
+        "{piece:?}: root with a top bit set"
+    );
     if let Some(c) = piece.commitment() {
-        assert_eq!(padded_piece_size(c.payload_size), Some(c.padded_size), "{piece:?}: payload does not fit its tree");
+        assert_eq!(
+            padded_piece_size(c.payload_size),
+            Some(c.padded_size),
+            "{piece:?}: payload does not fit its tree"
+        );
         assert_eq!(c.comm_p, comm_p);
     }
 }
 
 fn check_text(text: &str) {
     let parsed = PieceCid::from_str(text);
-    let via_cid = Cid::from_str(text).ok().map(|cid| (PieceCid::from_cid(&cid), cid));
+    let via_cid = Cid::from_str(text)
+        .ok()
+        .map(|cid| (PieceCid::from_cid(&cid), cid));
     match (&parsed, via_cid) {
         (Ok(piece), Some((Ok(same), cid))) => {
             assert_eq!(piece, &same, "{text:?}: text and CID parse differ");
@@ -55,7 +75,11 @@ fn check_binary(data: &[u8]) {
     let Ok(cid) = Cid::try_from(data) else { return };
     if let Ok(piece) = PieceCid::from_cid(&cid) {
         check_accepted(&piece, &cid);
-        assert_eq!(Cid::try_from(cid.to_bytes().as_slice()).ok(), Some(cid), "binary round trip");
+        assert_eq!(
+            Cid::try_from(cid.to_bytes().as_slice()).ok(),
+            Some(cid),
+            "binary round trip"
+        );
     }
 }
 

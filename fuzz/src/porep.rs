@@ -17,13 +17,25 @@ use crate::proofs_fixture;
 
 /// The `porep_proof` target.
 pub fn porep_proof(data: &[u8]) {
-    let Ok(proof) = PartitionProof::from_bytes(data) else { return };
-    assert!(proof.to_bytes() == data, "PartitionProof decoded from non-canonical bytes:\n {}", hex::encode(data));
+    let Ok(proof) = PartitionProof::from_bytes(data) else {
+        return;
+    };
+    assert!(
+        proof.to_bytes() == data,
+        "PartitionProof decoded from non-canonical bytes:\n {}",
+        hex::encode(data)
+    );
     let fx = proofs_fixture::porep();
     let verdict = porep::verify_partition(&fx.public, 0, &proof);
     if data == fx.partition_bytes.as_slice() {
-        assert!(verdict.is_ok(), "the honest PoRep proof is refused: {verdict:?}");
+        assert!(
+            verdict.is_ok(),
+            "the honest PoRep proof is refused: {verdict:?}"
+        );
     } else {
-        assert!(verdict.is_err(), "verify_partition accepted a proof that is not the honest one: {proof:?}");
+        assert!(
+            verdict.is_err(),
+            "verify_partition accepted a proof that is not the honest one: {proof:?}"
+        );
     }
 }

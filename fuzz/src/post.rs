@@ -21,17 +21,31 @@ use crate::proofs_fixture::{self, POST_PROOF};
 
 /// The `post_proof` target.
 pub fn post_proof(data: &[u8]) {
-    let Ok(proof) = WindowPostPartition::from_bytes(data) else { return };
-    assert!(proof.to_bytes() == data, "WindowPostPartition decoded from non-canonical bytes:\n {}", hex::encode(data));
+    let Ok(proof) = WindowPostPartition::from_bytes(data) else {
+        return;
+    };
+    assert!(
+        proof.to_bytes() == data,
+        "WindowPostPartition decoded from non-canonical bytes:\n {}",
+        hex::encode(data)
+    );
     let fx = proofs_fixture::post();
     let verdict = post::verify(POST_PROOF, &fx.randomness, &fx.public, &proof);
     if data == proofs_fixture::WINDOW_POST_BYTES {
-        assert!(verdict.is_ok(), "the honest WindowPoSt proof is refused: {verdict:?}");
+        assert!(
+            verdict.is_ok(),
+            "the honest WindowPoSt proof is refused: {verdict:?}"
+        );
     } else {
-        assert!(verdict.is_err(), "post::verify accepted a proof that is not the honest one: {proof:?}");
+        assert!(
+            verdict.is_err(),
+            "post::verify accepted a proof that is not the honest one: {proof:?}"
+        );
     }
     let n = proof.sectors.len();
-    let (Some(public), Some(honest)) = (fx.public.get(..n), fx.proof.sectors.get(..n)) else { return };
+    let (Some(public), Some(honest)) = (fx.public.get(..n), fx.proof.sectors.get(..n)) else {
+        return;
+    };
     let verdict = post::verify(POST_PROOF, &fx.randomness, public, &proof);
     let honest = proof.post == POST_PROOF && proof.sectors == honest;
     assert_eq!(

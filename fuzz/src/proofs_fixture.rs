@@ -62,13 +62,24 @@ pub struct PostFixture {
 pub fn porep() -> &'static PorepFixture {
     static FIXTURE: OnceLock<PorepFixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let commit1 = Commit1Output::from_bytes(COMMIT1_BYTES)
-            .unwrap_or_else(|e| panic!("fixtures/2kib-commit1.bin: {e}; regenerate the seed corpora"));
-        let [partition]: [PartitionProof; 1] =
-            commit1.partitions.clone().try_into().unwrap_or_else(|p: Vec<PartitionProof>| {
-                panic!("fixtures/2kib-commit1.bin: {} partitions, a 2 KiB sector has 1", p.len())
+        let commit1 = Commit1Output::from_bytes(COMMIT1_BYTES).unwrap_or_else(|e| {
+            panic!("fixtures/2kib-commit1.bin: {e}; regenerate the seed corpora")
+        });
+        let [partition]: [PartitionProof; 1] = commit1
+            .partitions
+            .clone()
+            .try_into()
+            .unwrap_or_else(|p: Vec<PartitionProof>| {
+                panic!(
+                    "fixtures/2kib-commit1.bin: {} partitions, a 2 KiB sector has 1",
+                    p.len()
+                )
             });
-        PorepFixture { public: commit1.public, partition_bytes: partition.to_bytes(), commit1 }
+        PorepFixture {
+            public: commit1.public,
+            partition_bytes: partition.to_bytes(),
+            commit1,
+        }
     })
 }
 
@@ -76,17 +87,26 @@ pub fn porep() -> &'static PorepFixture {
 pub fn post() -> &'static PostFixture {
     static FIXTURE: OnceLock<PostFixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let proof = WindowPostPartition::from_bytes(WINDOW_POST_BYTES)
-            .unwrap_or_else(|e| panic!("fixtures/2kib-window-post.bin: {e}; regenerate the seed corpora"));
+        let proof = WindowPostPartition::from_bytes(WINDOW_POST_BYTES).unwrap_or_else(|e| {
+            panic!("fixtures/2kib-window-post.bin: {e}; regenerate the seed corpora")
+        });
         let public = proof
             .sectors
             .iter()
             .map(|s| PublicSector {
                 sector_id: s.sector_id,
-                comm_r: seal::comm_r(&s.comm_c, &s.comm_r_last)
-                    .unwrap_or_else(|| panic!("fixtures/2kib-window-post.bin: sector {} CommR", s.sector_id)),
+                comm_r: seal::comm_r(&s.comm_c, &s.comm_r_last).unwrap_or_else(|| {
+                    panic!(
+                        "fixtures/2kib-window-post.bin: sector {} CommR",
+                        s.sector_id
+                    )
+                }),
             })
             .collect();
-        PostFixture { proof, public, randomness: PostRandomness::from_chain(POST_RANDOMNESS) }
+        PostFixture {
+            proof,
+            public,
+            randomness: PostRandomness::from_chain(POST_RANDOMNESS),
+        }
     })
 }

@@ -70,9 +70,22 @@ const SECRET_KEY: &str = "cairn-fuzz-secret";
 const WRONG_SECRET: &str = "not-the-secret";
 const REGION: &str = "us-east-1";
 const BASE_DOMAIN: &str = "s3.cairn.test";
-const HOSTS: [Option<&str>; 4] = [Some(BASE_DOMAIN), Some("fuzz.s3.cairn.test"), Some("fuzz"), None];
-const METHODS: [Method; 8] =
-    [Method::GET, Method::PUT, Method::POST, Method::DELETE, Method::HEAD, Method::OPTIONS, Method::PATCH, Method::GET];
+const HOSTS: [Option<&str>; 4] = [
+    Some(BASE_DOMAIN),
+    Some("fuzz.s3.cairn.test"),
+    Some("fuzz"),
+    None,
+];
+const METHODS: [Method; 8] = [
+    Method::GET,
+    Method::PUT,
+    Method::POST,
+    Method::DELETE,
+    Method::HEAD,
+    Method::OPTIONS,
+    Method::PATCH,
+    Method::GET,
+];
 /// The fixture bucket, its object and the multipart upload's key.
 const BUCKET: &str = "fuzz";
 const OBJECT: &str = "obj";
@@ -86,7 +99,9 @@ const BODY_LIMIT: usize = 64 << 20;
 
 /// The fixture object's bytes: 300 KiB, so `kubo-legacy` makes two leaves.
 pub fn fixture_object() -> Vec<u8> {
-    (0..300u32 << 10).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect()
+    (0..300u32 << 10)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect()
 }
 
 struct Fixture {
@@ -105,7 +120,8 @@ fn fixture() -> &'static Fixture {
             .enable_all()
             .build()
             .unwrap_or_else(|e| panic!("fixture: tokio runtime: {e}"));
-        let store = Store::open(store_dir()).unwrap_or_else(|e| panic!("fixture: opening the store: {e}"));
+        let store =
+            Store::open(store_dir()).unwrap_or_else(|e| panic!("fixture: opening the store: {e}"));
         let config = GatewayConfig {
             access_key: ACCESS_KEY.into(),
             secret_key: SECRET_KEY.into(),
@@ -115,10 +131,18 @@ fn fixture() -> &'static Fixture {
                 bucket_profiles: BTreeMap::from([(BUCKET.to_owned(), Profile::KuboLegacy)]),
             },
         };
-        let service = s3_service(store.clone(), &config).unwrap_or_else(|e| panic!("fixture: s3_service: {e}"));
+        let service = s3_service(store.clone(), &config)
+            .unwrap_or_else(|e| panic!("fixture: s3_service: {e}"));
         let object = fixture_object();
         let object_etag = hex::encode(md5::Md5::digest(&object));
-        let fx = Fixture { rt, service, store, object, object_etag, upload: Mutex::new(String::new()) };
+        let fx = Fixture {
+            rt,
+            service,
+            store,
+            object,
+            object_etag,
+            upload: Mutex::new(String::new()),
+        };
         let (status, _) = fx.signed(Method::PUT, &format!("/{BUCKET}"), Vec::new());
         assert_eq!(status, StatusCode::OK, "fixture: CreateBucket");
         fx
@@ -135,7 +159,9 @@ fn store_dir() -> PathBuf {
     {
         for entry in entries.flatten() {
             let name = entry.file_name();
-            let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(prefix)) else { continue };
+            let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(prefix)) else {
+                continue;
+            };
             if pid.parse::<u32>().is_ok() && !std::path::Path::new("/proc").join(pid).exists() {
                 let _ = std::fs::remove_dir_all(entry.path());
             }
@@ -163,8 +189,11 @@ impl Fixture {
             .body(s3s::Body::from(body))
             .unwrap_or_else(|e| panic!("fixture: request: {e}"));
         let mut resp = self.call(req);
-        let body =
-            self.rt.block_on(resp.body_mut().store_all_limited(BODY_LIMIT)).map(|b| b.to_vec()).unwrap_or_default();
+        let body = self
+            .rt
+            .block_on(resp.body_mut().store_all_limited(BODY_LIMIT))
+            .map(|b| b.to_vec())
+            .unwrap_or_default();
         (resp.status(), body)
     }
 
@@ -189,15 +218,32 @@ impl Fixture {
             Ok(Some(rec)) if rec.etag == self.object_etag && rec.parts.is_none()
         );
         if !intact {
-            let (status, body) = self.signed(Method::PUT, &format!("/{BUCKET}/{OBJECT}"), self.object.clone());
-            assert_eq!(status, StatusCode::OK, "fixture: PutObject: {}", String::from_utf8_lossy(&body));
+            let (status, body) = self.signed(
+                Method::PUT,
+                &format!("/{BUCKET}/{OBJECT}"),
+                self.object.clone(),
+            );
+            assert_eq!(
+                status,
+                StatusCode::OK,
+                "fixture: PutObject: {}",
+                String::from_utf8_lossy(&body)
+            );
         }
         let mut upload = self.upload.lock().unwrap_or_else(|e| e.into_inner());
         let alive = UploadId::parse(&upload).is_ok_and(|id| self.store.get_multipart(&id).is_ok());
         if !alive {
-            let (status, body) = self.signed(Method::POST, &format!("/{BUCKET}/{UPLOAD_KEY}?uploads"), Vec::new());
+            let (status, body) = self.signed(
+                Method::POST,
+                &format!("/{BUCKET}/{UPLOAD_KEY}?uploads"),
+                Vec::new(),
+            );
             let text = String::from_utf8_lossy(&body);
-            assert_eq!(status, StatusCode::OK, "fixture: CreateMultipartUpload: {text}");
+            assert_eq!(
+                status,
+                StatusCode::OK,
+                "fixture: CreateMultipartUpload: {text}"
+            );
             let id = text
                 .split_once("<UploadId>")
                 .and_then(|(_, rest)| rest.split_once("</UploadId>"))
@@ -205,7 +251,12 @@ impl Fixture {
                 .unwrap_or_else(|| panic!("fixture: no UploadId in {text}"));
             let path = format!("/{BUCKET}/{UPLOAD_KEY}?partNumber=1&uploadId={id}");
             let (status, body) = self.signed(Method::PUT, &path, PART_ONE.to_vec());
-            assert_eq!(status, StatusCode::OK, "fixture: UploadPart: {}", String::from_utf8_lossy(&body));
+            assert_eq!(
+                status,
+                StatusCode::OK,
+                "fixture: UploadPart: {}",
+                String::from_utf8_lossy(&body)
+            );
             *upload = id;
         }
         upload.clone()
@@ -216,16 +267,36 @@ impl Fixture {
 /// `x-amz-content-sha256` and `x-amz-date`, canonicalised as AWS clients and
 /// s3s do (the path decoded then re-encoded, decoded query pairs sorted by
 /// name and re-encoded).
-fn sign(method: &Method, uri: &Uri, host: Option<&str>, content_sha: &str, secret: &str) -> (String, String) {
+fn sign(
+    method: &Method,
+    uri: &Uri,
+    host: Option<&str>,
+    content_sha: &str,
+    secret: &str,
+) -> (String, String) {
     let now = time::OffsetDateTime::now_utc();
-    let date = format!("{:04}{:02}{:02}", now.year(), u8::from(now.month()), now.day());
-    let amz_date = format!("{date}T{:02}{:02}{:02}Z", now.hour(), now.minute(), now.second());
+    let date = format!(
+        "{:04}{:02}{:02}",
+        now.year(),
+        u8::from(now.month()),
+        now.day()
+    );
+    let amz_date = format!(
+        "{date}T{:02}{:02}{:02}Z",
+        now.hour(),
+        now.minute(),
+        now.second()
+    );
 
-    let mut pairs: Vec<(String, String)> = form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
+    let mut pairs: Vec<(String, String)> =
+        form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
     pairs.sort_by(|a, b| a.0.cmp(&b.0));
-    let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{}={}", uri_encode(k), uri_encode(v))).collect();
+    let query: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", uri_encode(k), uri_encode(v)))
+        .collect();
 
     let path = uri_encode_path(&percent_decode(uri.path()));
     let mut canonical = format!("{method}\n{path}\n{}\n", query.join("&"));
@@ -234,13 +305,18 @@ fn sign(method: &Method, uri: &Uri, host: Option<&str>, content_sha: &str, secre
         canonical.push_str(&format!("host:{}\n", normalize(host)));
         signed_headers.push_str("host;");
     }
-    canonical.push_str(&format!("x-amz-content-sha256:{}\nx-amz-date:{amz_date}\n\n", normalize(content_sha)));
+    canonical.push_str(&format!(
+        "x-amz-content-sha256:{}\nx-amz-date:{amz_date}\n\n",
+        normalize(content_sha)
+    ));
     signed_headers.push_str("x-amz-content-sha256;x-amz-date");
     canonical.push_str(&format!("{signed_headers}\n{content_sha}"));
 
     let scope = format!("{date}/{REGION}/s3/aws4_request");
-    let to_sign =
-        format!("AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}", hex::encode(Sha256::digest(canonical.as_bytes())));
+    let to_sign = format!(
+        "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
+        hex::encode(Sha256::digest(canonical.as_bytes()))
+    );
     let mut key = hmac(format!("AWS4{secret}").as_bytes(), date.as_bytes());
     for part in [REGION, "s3", "aws4_request"] {
         key = hmac(&key, part.as_bytes());
@@ -253,7 +329,9 @@ fn sign(method: &Method, uri: &Uri, host: Option<&str>, content_sha: &str, secre
 }
 
 fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
-    let Ok(mut mac) = hmac::Hmac::<Sha256>::new_from_slice(key) else { return Vec::new() };
+    let Ok(mut mac) = hmac::Hmac::<Sha256>::new_from_slice(key) else {
+        return Vec::new();
+    };
     mac.update(data);
     mac.finalize().into_bytes().to_vec()
 }
@@ -264,9 +342,13 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
-        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
         match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-            Some(v) if b == b'%' && hex.is_some_and(|h| h.bytes().all(|c| c.is_ascii_hexdigit())) => {
+            Some(v)
+                if b == b'%' && hex.is_some_and(|h| h.bytes().all(|c| c.is_ascii_hexdigit())) =>
+            {
                 out.push(v);
                 i += 3;
             }
@@ -290,7 +372,10 @@ fn uri_encode_path(s: &str) -> String {
 fn encode(s: &str, keep_slash: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') || (keep_slash && b == b'/') {
+        if b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'_' | b'.' | b'~')
+            || (keep_slash && b == b'/')
+        {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));
@@ -301,7 +386,10 @@ fn encode(s: &str, keep_slash: bool) -> String {
 
 /// SigV4 header value normalisation: trimmed, inner runs of spaces as one.
 fn normalize(v: &str) -> String {
-    v.split(' ').filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ")
+    v.split(' ')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn replace_all(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
@@ -332,12 +420,17 @@ enum Auth {
 
 /// The `s3_request` target.
 pub fn s3_request(data: &[u8]) {
-    let Some((&flags, rest)) = data.split_first() else { return };
+    let Some((&flags, rest)) = data.split_first() else {
+        return;
+    };
     let fx = fixture();
     let upload = fx.restore();
     let rest = replace_all(rest, UPLOAD_PLACEHOLDER, upload.as_bytes());
 
-    let method = METHODS.get(usize::from(flags & 7)).cloned().unwrap_or(Method::GET);
+    let method = METHODS
+        .get(usize::from(flags & 7))
+        .cloned()
+        .unwrap_or(Method::GET);
     let auth = match (flags & 0x08 != 0, flags & 0x40 != 0) {
         (false, _) => Auth::AsGiven,
         (true, false) => Auth::Valid,
@@ -346,15 +439,31 @@ pub fn s3_request(data: &[u8]) {
     let host = HOSTS.get(usize::from((flags >> 4) & 3)).copied().flatten();
     let mut fields = rest.splitn(9, |&b| b == b'\n');
     let mut field = || fields.next().unwrap_or_default();
-    let (path, authorization, amz_date, content_sha, range, copy_source, content_length, extra) =
-        (field(), field(), field(), field(), field(), field(), field(), field());
+    let (path, authorization, amz_date, content_sha, range, copy_source, content_length, extra) = (
+        field(),
+        field(),
+        field(),
+        field(),
+        field(),
+        field(),
+        field(),
+        field(),
+    );
     let body = field().to_vec();
 
     // Origin-form request targets, as hyper hands them to the service; a
     // target hyper would refuse is no request at all.
-    let path = if path.first() == Some(&b'/') { path.to_vec() } else { [b"/", path].concat() };
-    let Ok(pq) = PathAndQuery::try_from(path) else { return };
-    let Ok(uri) = Uri::builder().path_and_query(pq).build() else { return };
+    let path = if path.first() == Some(&b'/') {
+        path.to_vec()
+    } else {
+        [b"/", path].concat()
+    };
+    let Ok(pq) = PathAndQuery::try_from(path) else {
+        return;
+    };
+    let Ok(uri) = Uri::builder().path_and_query(pq).build() else {
+        return;
+    };
     // Framing as hyper delivers it: a Content-Length that is not a number is
     // refused before any service runs; bytes past it belong to the next
     // request; fewer bytes mean the client hung up mid-body, which the
@@ -362,7 +471,10 @@ pub fn s3_request(data: &[u8]) {
     let (body, hung_up) = if content_length.is_empty() {
         (body, false)
     } else {
-        let Some(declared) = std::str::from_utf8(content_length).ok().and_then(|v| v.parse::<u64>().ok()) else {
+        let Some(declared) = std::str::from_utf8(content_length)
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+        else {
             return;
         };
         let mut body = body;
@@ -385,16 +497,22 @@ pub fn s3_request(data: &[u8]) {
     if let Some(h) = host {
         add("host", h.as_bytes());
     }
-    for (name, value) in [("range", range), ("x-amz-copy-source", copy_source), ("content-length", content_length)] {
+    for (name, value) in [
+        ("range", range),
+        ("x-amz-copy-source", copy_source),
+        ("content-length", content_length),
+    ] {
         if !value.is_empty() {
             add(name, value);
         }
     }
     match auth {
         Auth::AsGiven => {
-            for (name, value) in
-                [("authorization", authorization), ("x-amz-date", amz_date), ("x-amz-content-sha256", content_sha)]
-            {
+            for (name, value) in [
+                ("authorization", authorization),
+                ("x-amz-date", amz_date),
+                ("x-amz-content-sha256", content_sha),
+            ] {
                 if !value.is_empty() {
                     add(name, value);
                 }
@@ -402,13 +520,20 @@ pub fn s3_request(data: &[u8]) {
         }
         Auth::Valid | Auth::WrongKey => {
             let actual = hex::encode(Sha256::digest(&body));
-            let sha =
-                if content_sha.is_empty() { actual.clone() } else { String::from_utf8_lossy(content_sha).into_owned() };
+            let sha = if content_sha.is_empty() {
+                actual.clone()
+            } else {
+                String::from_utf8_lossy(content_sha).into_owned()
+            };
             payload_unverifiable = sha != actual && sha != "UNSIGNED-PAYLOAD";
             if HeaderValue::from_str(&sha).is_err() {
                 return;
             }
-            let secret = if auth == Auth::Valid { SECRET_KEY } else { WRONG_SECRET };
+            let secret = if auth == Auth::Valid {
+                SECRET_KEY
+            } else {
+                WRONG_SECRET
+            };
             let (authorization, date) = sign(&method, &uri, host, &sha, secret);
             add("x-amz-content-sha256", sha.as_bytes());
             add("x-amz-date", date.as_bytes());
@@ -416,7 +541,9 @@ pub fn s3_request(data: &[u8]) {
         }
     }
     for line in extra.split(|&b| b == b'\r') {
-        let Some(colon) = line.iter().position(|&b| b == b':') else { continue };
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            continue;
+        };
         let (name, value) = line.split_at(colon);
         let value = value.get(1..).unwrap_or_default();
         let value = value.strip_prefix(b" ").unwrap_or(value);
@@ -428,8 +555,18 @@ pub fn s3_request(data: &[u8]) {
         }
     }
 
-    let op = classify(&method, uri.path(), uri.query(), &headers, &["s3.cairn.test".to_owned()]);
-    let body = if hung_up { s3s::Body::http_body(HungUp(Some(body.into()))) } else { s3s::Body::from(body) };
+    let op = classify(
+        &method,
+        uri.path(),
+        uri.query(),
+        &headers,
+        &["s3.cairn.test".to_owned()],
+    );
+    let body = if hung_up {
+        s3s::Body::http_body(HungUp(Some(body.into())))
+    } else {
+        s3s::Body::from(body)
+    };
     let mut req = Request::new(body);
     *req.method_mut() = method.clone();
     *req.uri_mut() = uri;
@@ -438,13 +575,20 @@ pub fn s3_request(data: &[u8]) {
     let status = resp.status();
     if verbose() {
         let body = resp.body().bytes().unwrap_or_default();
-        let text = String::from_utf8_lossy(body.get(..body.len().min(300)).unwrap_or_default()).into_owned();
+        let text = String::from_utf8_lossy(body.get(..body.len().min(300)).unwrap_or_default())
+            .into_owned();
         eprintln!("s3_request: {op} {auth:?} -> {status} {text}");
     }
 
-    assert!((100..=599).contains(&status.as_u16()), "{op}: invalid status {status}");
+    assert!(
+        (100..=599).contains(&status.as_u16()),
+        "{op}: invalid status {status}"
+    );
     if auth != Auth::Valid {
-        assert!(!status.is_success(), "{op}: a request without a valid signature ({auth:?}) got {status}");
+        assert!(
+            !status.is_success(),
+            "{op}: a request without a valid signature ({auth:?}) got {status}"
+        );
     } else if !hung_up && !payload_unverifiable {
         assert!(
             status != StatusCode::INTERNAL_SERVER_ERROR,
@@ -452,34 +596,58 @@ pub fn s3_request(data: &[u8]) {
             String::from_utf8_lossy(resp.body().bytes().as_deref().unwrap_or_default())
         );
     }
-    assert!(!fx.store.is_poisoned(), "{op}: the request poisoned the store");
+    assert!(
+        !fx.store.is_poisoned(),
+        "{op}: the request poisoned the store"
+    );
     if !status.is_success() || method != Method::GET {
         return;
     }
-    let declared: Option<u64> =
-        resp.headers().get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
-    let etag = resp.headers().get("etag").and_then(|v| v.to_str().ok()).map(|v| v.trim_matches('"').to_owned());
-    let content_range = resp.headers().get("content-range").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let body = match fx.rt.block_on(resp.body_mut().store_all_limited(BODY_LIMIT)) {
+    let declared: Option<u64> = resp
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    let etag = resp
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim_matches('"').to_owned());
+    let content_range = resp
+        .headers()
+        .get("content-range")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = match fx
+        .rt
+        .block_on(resp.body_mut().store_all_limited(BODY_LIMIT))
+    {
         Ok(b) => b,
         Err(e) => panic!("{op}: a {status} response body failed to stream: {e}"),
     };
     if let Some(len) = declared {
-        assert_eq!(body.len() as u64, len, "{op}: body length differs from Content-Length");
+        assert_eq!(
+            body.len() as u64,
+            len,
+            "{op}: body length differs from Content-Length"
+        );
     }
     if etag.as_deref() == Some(fx.object_etag.as_str()) {
         let expected = match content_range.as_deref() {
             None => fx.object.as_slice(),
             Some(cr) => {
-                let (start, end, total) =
-                    parse_content_range(cr).unwrap_or_else(|| panic!("{op}: unparsable Content-Range {cr:?}"));
+                let (start, end, total) = parse_content_range(cr)
+                    .unwrap_or_else(|| panic!("{op}: unparsable Content-Range {cr:?}"));
                 assert_eq!(total, fx.object.len() as u64, "{op}: Content-Range total");
                 fx.object
                     .get(start as usize..=end as usize)
                     .unwrap_or_else(|| panic!("{op}: Content-Range {cr:?} outside the object"))
             }
         };
-        assert!(body.as_ref() == expected, "{op}: body differs from the fixture object's bytes");
+        assert!(
+            body.as_ref() == expected,
+            "{op}: body differs from the fixture object's bytes"
+        );
     }
 }
 
@@ -496,7 +664,10 @@ impl http_body::Body for HungUp {
     ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, std::io::Error>>> {
         std::task::Poll::Ready(Some(match self.0.take() {
             Some(data) if !data.is_empty() => Ok(http_body::Frame::data(data)),
-            _ => Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "client hung up mid-body")),
+            _ => Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "client hung up mid-body",
+            )),
         }))
     }
 }

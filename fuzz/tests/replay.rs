@@ -11,7 +11,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 
 fn corpus_dir(target: &str) -> PathBuf {
-    let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned());
+    let dir = std::env::var("CARGO_MANIFEST_DIR")
+        .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned());
     PathBuf::from(dir).join("corpus").join(target)
 }
 
@@ -19,7 +20,11 @@ fn replay(target: &str, run: fn(&[u8])) {
     let dir = corpus_dir(target);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("corpus {}: {e}", dir.display()))
-        .map(|entry| entry.unwrap_or_else(|e| panic!("corpus {}: {e}", dir.display())).path())
+        .map(|entry| {
+            entry
+                .unwrap_or_else(|e| panic!("corpus {}: {e}", dir.display()))
+                .path()
+        })
         .filter(|p| p.is_file())
         .collect();
     files.sort();
@@ -35,7 +40,13 @@ fn replay(target: &str, run: fn(&[u8])) {
             failed.push(file.display().to_string());
         }
     }
-    assert!(failed.is_empty(), "{target}: {} of {} inputs failed:\n{}", failed.len(), files.len(), failed.join("\n"));
+    assert!(
+        failed.is_empty(),
+        "{target}: {} of {} inputs failed:\n{}",
+        failed.len(),
+        files.len(),
+        failed.join("\n")
+    );
 }
 
 #[test]
@@ -103,13 +114,21 @@ fn proof_fixtures_verify() {
     use cairn_proofs::{porep, post};
 
     let fx = proofs_fixture::porep();
-    porep::verify(&fx.public, &fx.commit1.partitions).unwrap_or_else(|e| panic!("PoRep fixture: {e}"));
+    porep::verify(&fx.public, &fx.commit1.partitions)
+        .unwrap_or_else(|e| panic!("PoRep fixture: {e}"));
     let mut other_seed = fx.public;
     other_seed.seed[0] ^= 1;
-    assert!(porep::verify(&other_seed, &fx.commit1.partitions).is_err(), "PoRep fixture verifies for another seed");
+    assert!(
+        porep::verify(&other_seed, &fx.commit1.partitions).is_err(),
+        "PoRep fixture verifies for another seed"
+    );
 
     let fx = proofs_fixture::post();
-    assert_eq!(fx.public.len(), POST_PROOF.sector_count(), "WindowPoSt fixture: one full partition");
+    assert_eq!(
+        fx.public.len(),
+        POST_PROOF.sector_count(),
+        "WindowPoSt fixture: one full partition"
+    );
     post::verify(POST_PROOF, &fx.randomness, &fx.public, &fx.proof)
         .unwrap_or_else(|e| panic!("WindowPoSt fixture: {e}"));
     let mut other = proofs_fixture::POST_RANDOMNESS;
@@ -138,10 +157,16 @@ fn every_target_is_replayed() {
             "piece_cid",
             "groth16_proof",
             "groth16_keys",
-            "ledger_tx"
+            "ledger_tx",
+            "validator_block"
         ]
     );
     for name in names {
         assert!(corpus_dir(name).is_dir(), "no corpus directory for {name}");
     }
+}
+
+#[test]
+fn validator_block() {
+    replay("validator_block", cairn_fuzz::validator_block);
 }

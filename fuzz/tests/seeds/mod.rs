@@ -21,19 +21,27 @@ use cid::{Cid, Version};
 type Blocks = HashMap<Cid, Vec<u8>>;
 
 fn write(target: &str, name: &str, bytes: &[u8]) {
-    let root = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned());
+    let root = std::env::var("CARGO_MANIFEST_DIR")
+        .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned());
     let dir = PathBuf::from(root).join("corpus").join(target);
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     std::fs::write(dir.join(name), bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
 }
 
 fn pattern(len: usize, seed: u8) -> Vec<u8> {
-    (0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed) ^ (i >> 7) as u8).collect()
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed) ^ (i >> 7) as u8)
+        .collect()
 }
 
 /// A file DAG with a small layout, so a multi-level tree fits in a small seed.
 fn small_file(data: &[u8], raw_leaves: bool, cid_version: Version) -> (Cid, Blocks) {
-    let layout = Layout { chunk_size: 16, max_links: 3, raw_leaves, cid_version };
+    let layout = Layout {
+        chunk_size: 16,
+        max_links: 3,
+        raw_leaves,
+        cid_version,
+    };
     let mut builder = FileBuilder::with_layout(layout).unwrap_or_else(|e| panic!("{e}"));
     let mut blocks = Blocks::new();
     let mut sink = |b: Block| {
@@ -59,7 +67,11 @@ fn profile_file(profile: Profile, data: &[u8]) -> (Cid, Blocks) {
 fn directory() -> (Cid, Blocks) {
     let mut blocks = Blocks::new();
     let mut dir = DirBuilder::new(Profile::UnixfsV1_2025);
-    for (name, body) in [("a.txt", &b"alpha\n"[..]), ("b.bin", &pattern(40, 7)[..]), ("empty", &b""[..])] {
+    for (name, body) in [
+        ("a.txt", &b"alpha\n"[..]),
+        ("b.bin", &pattern(40, 7)[..]),
+        ("empty", &b""[..]),
+    ] {
         let root = build_file(Profile::UnixfsV1_2025, body, &mut |b: Block| {
             blocks.insert(b.cid, b.data);
             Ok::<(), ()>(())
@@ -78,13 +90,16 @@ fn directory() -> (Cid, Blocks) {
 
 fn export(root: Cid, blocks: &Blocks) -> Vec<u8> {
     let mut out = Vec::new();
-    export_car(blocks, root, WalkOptions::default(), &mut out).unwrap_or_else(|e| panic!("export: {e}"));
+    export_car(blocks, root, WalkOptions::default(), &mut out)
+        .unwrap_or_else(|e| panic!("export: {e}"));
     out
 }
 
 /// A CAR v2 wrapping `v1` (pragma, 40-byte header, payload, no index).
 fn car_v2(v1: &[u8]) -> Vec<u8> {
-    let mut out = vec![0x0a, 0xa1, 0x67, b'v', b'e', b'r', b's', b'i', b'o', b'n', 0x02];
+    let mut out = vec![
+        0x0a, 0xa1, 0x67, b'v', b'e', b'r', b's', b'i', b'o', b'n', 0x02,
+    ];
     out.extend_from_slice(&[0u8; 16]);
     let data_offset = 11 + 40u64;
     out.extend_from_slice(&data_offset.to_le_bytes());
@@ -95,7 +110,10 @@ fn car_v2(v1: &[u8]) -> Vec<u8> {
 }
 
 fn identity_cid(data: &[u8]) -> Cid {
-    Cid::new_v1(cairn_dag::CODEC_RAW, Multihash::wrap(cairn_dag::MH_IDENTITY, data).unwrap_or_default())
+    Cid::new_v1(
+        cairn_dag::CODEC_RAW,
+        Multihash::wrap(cairn_dag::MH_IDENTITY, data).unwrap_or_default(),
+    )
 }
 
 fn car_seeds() {
@@ -120,9 +138,15 @@ fn car_seeds() {
     // Identity-hashed root, and the same block twice.
     let id = identity_cid(b"inline");
     let mut w = CarWriter::new(Vec::new(), &[id]).unwrap_or_else(|e| panic!("{e}"));
-    w.write_block(&id, b"inline").unwrap_or_else(|e| panic!("{e}"));
-    w.write_block(&id, b"inline").unwrap_or_else(|e| panic!("{e}"));
-    write(t, "v1-identity-root-duplicated.car", &w.finish().unwrap_or_default());
+    w.write_block(&id, b"inline")
+        .unwrap_or_else(|e| panic!("{e}"));
+    w.write_block(&id, b"inline")
+        .unwrap_or_else(|e| panic!("{e}"));
+    write(
+        t,
+        "v1-identity-root-duplicated.car",
+        &w.finish().unwrap_or_default(),
+    );
 
     // Two roots, both present.
     let a = raw_cid(b"a");
@@ -135,8 +159,16 @@ fn car_seeds() {
     // Refusals.
     write(t, "bad-empty.car", b"");
     write(t, "bad-header-only.car", &car_header(&[root]));
-    write(t, "bad-truncated-in-block.car", multi.get(..multi.len() - 5).unwrap_or_default());
-    write(t, "bad-truncated-in-header.car", multi.get(..20).unwrap_or_default());
+    write(
+        t,
+        "bad-truncated-in-block.car",
+        multi.get(..multi.len() - 5).unwrap_or_default(),
+    );
+    write(
+        t,
+        "bad-truncated-in-header.car",
+        multi.get(..20).unwrap_or_default(),
+    );
     let mut flipped = multi.clone();
     if let Some(last) = flipped.last_mut() {
         *last ^= 1;
@@ -148,7 +180,8 @@ fn car_seeds() {
         .unwrap_or_default();
     let mut w = CarWriter::new(Vec::new(), &[root]).unwrap_or_else(|e| panic!("{e}"));
     for block in walk.iter().take(2) {
-        w.write_block(&block.cid, &block.data).unwrap_or_else(|e| panic!("{e}"));
+        w.write_block(&block.cid, &block.data)
+            .unwrap_or_else(|e| panic!("{e}"));
     }
     write(t, "bad-missing-block.car", &w.finish().unwrap_or_default());
     let mut nonminimal = vec![0x80 | 0x20, 0x80, 0x00];
@@ -161,18 +194,32 @@ fn car_seeds() {
     bad_cid.extend_from_slice(&[4, 0x02, 0x55, 0x12, 0x20]);
     write(t, "bad-frame-cid-version-2.car", &bad_cid);
     // Header says version 3; header names no roots.
-    write(t, "bad-version-3.car", &[0x0b, 0xa1, 0x67, b'v', b'e', b'r', b's', b'i', b'o', b'n', 0x03]);
+    write(
+        t,
+        "bad-version-3.car",
+        &[
+            0x0b, 0xa1, 0x67, b'v', b'e', b'r', b's', b'i', b'o', b'n', 0x03,
+        ],
+    );
     write(
         t,
         "bad-no-roots.car",
-        &[0x12, 0xa2, 0x65, b'r', b'o', b'o', b't', b's', 0x80, 0x67, b'v', b'e', b'r', b's', b'i', b'o', b'n', 0x01],
+        &[
+            0x12, 0xa2, 0x65, b'r', b'o', b'o', b't', b's', 0x80, 0x67, b'v', b'e', b'r', b's',
+            b'i', b'o', b'n', 0x01,
+        ],
     );
     // A dag-pb block that does not decode, with a valid CID.
     let junk = [0x18, 0x01];
     let junk_cid = dag_pb_cid(Version::V1, &junk);
     let mut w = CarWriter::new(Vec::new(), &[junk_cid]).unwrap_or_else(|e| panic!("{e}"));
-    w.write_block(&junk_cid, &junk).unwrap_or_else(|e| panic!("{e}"));
-    write(t, "bad-undecodable-dag-pb.car", &w.finish().unwrap_or_default());
+    w.write_block(&junk_cid, &junk)
+        .unwrap_or_else(|e| panic!("{e}"));
+    write(
+        t,
+        "bad-undecodable-dag-pb.car",
+        &w.finish().unwrap_or_default(),
+    );
     // A frame whose length prefix covers the CID but the data is cut.
     let mut short = car_header(&[a]);
     short.extend_from_slice(&frame_prefix(&a, 10));
@@ -197,16 +244,43 @@ fn pb_seeds() {
     let root_block = blocks.get(&root).cloned().unwrap_or_default();
     write(t, "file-root-raw-leaves.pb", &root_block);
     let (root0, blocks0) = small_file(&pattern(60, 2), false, Version::V0);
-    write(t, "file-root-v0.pb", blocks0.get(&root0).map(Vec::as_slice).unwrap_or_default());
+    write(
+        t,
+        "file-root-v0.pb",
+        blocks0.get(&root0).map(Vec::as_slice).unwrap_or_default(),
+    );
     // A legacy leaf: UnixFS file node with inline data.
-    let leaf = blocks0.iter().filter(|(cid, _)| **cid != root0).map(|(_, data)| data.clone()).min().unwrap_or_default();
+    let leaf = blocks0
+        .iter()
+        .filter(|(cid, _)| **cid != root0)
+        .map(|(_, data)| data.clone())
+        .min()
+        .unwrap_or_default();
     write(t, "file-leaf-inline-data.pb", &leaf);
     let (dir_root, dir_blocks) = directory();
-    write(t, "directory.pb", dir_blocks.get(&dir_root).map(Vec::as_slice).unwrap_or_default());
+    write(
+        t,
+        "directory.pb",
+        dir_blocks
+            .get(&dir_root)
+            .map(Vec::as_slice)
+            .unwrap_or_default(),
+    );
     write(t, "empty-node.pb", b"");
     let (r, b) = profile_file(Profile::UnixfsV1_2025, b"");
-    write(t, "empty-file.pb", b.get(&r).map(Vec::as_slice).unwrap_or_default());
-    let link_only = PbNode { links: vec![PbLink { cid: raw_cid(b"x"), name: None, tsize: None }], data: None };
+    write(
+        t,
+        "empty-file.pb",
+        b.get(&r).map(Vec::as_slice).unwrap_or_default(),
+    );
+    let link_only = PbNode {
+        links: vec![PbLink {
+            cid: raw_cid(b"x"),
+            name: None,
+            tsize: None,
+        }],
+        data: None,
+    };
     write(t, "link-without-name-or-tsize.pb", &link_only.encode());
     let everything = UnixFsData {
         kind: DataType::HamtShard,
@@ -219,17 +293,31 @@ fn pb_seeds() {
         mtime: Some((1_700_000_000, Some(5))),
     };
     let node = PbNode {
-        links: vec![PbLink { cid: raw_cid(b"y"), name: Some("00name".into()), tsize: Some(1) }],
+        links: vec![PbLink {
+            cid: raw_cid(b"y"),
+            name: Some("00name".into()),
+            tsize: Some(1),
+        }],
         data: Some(everything.encode()),
     };
     write(t, "unixfs-every-field.pb", &node.encode());
     let symlink = PbNode {
         links: vec![],
-        data: Some(UnixFsData { data: Some(b"../target".to_vec()), ..UnixFsData::of_kind(DataType::Symlink) }.encode()),
+        data: Some(
+            UnixFsData {
+                data: Some(b"../target".to_vec()),
+                ..UnixFsData::of_kind(DataType::Symlink)
+            }
+            .encode(),
+        ),
     };
     write(t, "unixfs-symlink.pb", &symlink.encode());
     // Bare UnixFS messages (the target decodes the input as UnixFS when it is not dag-pb).
-    write(t, "unixfs-packed-blocksizes.bin", &[0x08, 0x02, 0x22, 0x03, 0x01, 0xac, 0x02]);
+    write(
+        t,
+        "unixfs-packed-blocksizes.bin",
+        &[0x08, 0x02, 0x22, 0x03, 0x01, 0xac, 0x02],
+    );
     write(t, "unixfs-unknown-type.bin", &[0x08, 0x09]);
     // Refusals.
     let mut swapped = vec![0x0a, 0x02, 0x08, 0x01];
@@ -239,7 +327,13 @@ fn pb_seeds() {
     write(t, "bad-link-without-hash.pb", &[0x12, 0x02, 0x18, 0x01]);
     write(t, "bad-length-past-end.pb", &[0x0a, 0x05, 0x01]);
     write(t, "bad-varint-not-minimal.pb", &[0x0a, 0x80, 0x00]);
-    write(t, "bad-varint-overflow.pb", &[0x0a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]);
+    write(
+        t,
+        "bad-varint-overflow.pb",
+        &[
+            0x0a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f,
+        ],
+    );
     let mut truncated = root_block.clone();
     truncated.truncate(root_block.len() / 2);
     write(t, "bad-truncated-root.pb", &truncated);
@@ -254,7 +348,9 @@ fn pb_seeds() {
     write(t, "bug-link-hash-trailing-byte.pb", &node);
     // The same through a non-canonical varint inside the link's CID (multihash
     // code 0x12 spelled in 10 bytes, which unsigned-varint 0.8 accepts).
-    let mut cid = vec![0x01, 0x55, 0x92, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x02, 0x20];
+    let mut cid = vec![
+        0x01, 0x55, 0x92, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x02, 0x20,
+    ];
     cid.extend_from_slice(&[0xab; 32]);
     let mut link = vec![0x0a, cid.len() as u8];
     link.extend_from_slice(&cid);
@@ -288,20 +384,38 @@ fn cid_seeds() {
     }
     // Refusals and oddities.
     let bytes = v1_pb.to_bytes();
-    write(t, "bad-bin-truncated.bin", bytes.get(..bytes.len() - 3).unwrap_or_default());
+    write(
+        t,
+        "bad-bin-truncated.bin",
+        bytes.get(..bytes.len() - 3).unwrap_or_default(),
+    );
     write(t, "bad-bin-version-2.bin", &[0x02, 0x70, 0x12, 0x20]);
-    write(t, "bad-bin-varint-not-minimal.bin", &[0x01, 0xf0, 0x00, 0x12, 0x01, 0x00]);
+    write(
+        t,
+        "bad-bin-varint-not-minimal.bin",
+        &[0x01, 0xf0, 0x00, 0x12, 0x01, 0x00],
+    );
     write(t, "bad-bin-v0-short.bin", &[0x12, 0x20, 0x01]);
-    write(t, "bad-bin-explicit-v0.bin", &[0x00, 0x70, 0x12, 0x01, 0x00]);
+    write(
+        t,
+        "bad-bin-explicit-v0.bin",
+        &[0x00, 0x70, 0x12, 0x01, 0x00],
+    );
     let mut trailing = bytes.clone();
     trailing.extend_from_slice(b"tail");
     write(t, "bin-v1-trailing-bytes.bin", &trailing);
-    write(t, "bad-str-v0-bad-char.txt", b"QmIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIII");
+    write(
+        t,
+        "bad-str-v0-bad-char.txt",
+        b"QmIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIII",
+    );
     write(t, "bad-str-unknown-multibase.txt", b"!bafkqaaa");
     write(t, "str-v1-identity-empty.txt", b"bafkqaaa");
     // unsigned-varint 0.8 accepts a 10th varint byte above 1 and drops the
     // overflow: this spells multihash code 0x12 non-canonically.
-    let mut overflow = vec![0x01, 0x55, 0x92, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x02, 0x20];
+    let mut overflow = vec![
+        0x01, 0x55, 0x92, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x02, 0x20,
+    ];
     overflow.extend_from_slice(&[0xab; 32]);
     write(t, "upstream-varint-10th-byte-overflow.bin", &overflow);
 }
@@ -324,7 +438,10 @@ struct Req<'a> {
 impl Req<'_> {
     fn bytes(&self) -> Vec<u8> {
         let mut out = vec![self.flags];
-        let length = self.content_length.map(|n| n.to_string()).unwrap_or_default();
+        let length = self
+            .content_length
+            .map(|n| n.to_string())
+            .unwrap_or_default();
         let extra = self.extra.join("\r");
         for field in [
             self.path,
@@ -360,7 +477,10 @@ fn base64(data: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in data.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, &b)| acc | u32::from(b) << (16 - 8 * i));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, &b)| acc | u32::from(b) << (16 - 8 * i));
         for i in 0..4 {
             if i <= chunk.len() {
                 out.push(char::from(ALPHABET[(n >> (18 - 6 * i)) as usize & 63]));
@@ -381,40 +501,94 @@ fn s3_seeds() {
     let complete = format!(
         "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>\"{part_one}\"</ETag></Part></CompleteMultipartUpload>"
     );
-    let delete =
-        "<Delete><Object><Key>gone</Key></Object><Object><Key>new-key</Key></Object><Quiet>false</Quiet></Delete>";
-    let delete_md5 = format!("content-md5:{}", base64(&md5::Md5::digest(delete.as_bytes())));
+    let delete = "<Delete><Object><Key>gone</Key></Object><Object><Key>new-key</Key></Object><Quiet>false</Quiet></Delete>";
+    let delete_md5 = format!(
+        "content-md5:{}",
+        base64(&md5::Md5::digest(delete.as_bytes()))
+    );
     let chunked = b"5;chunk-signature=0000000000000000000000000000000000000000000000000000000000000000\r\nhello\r\n0;chunk-signature=0000000000000000000000000000000000000000000000000000000000000000\r\n\r\n";
     let post_form = b"--b\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nform-key\r\n--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f\"\r\n\r\nbody\r\n--b--\r\n";
     let pipelined = [delete.as_bytes(), b"GET / HTTP/1.1"].concat();
     let (if_none_match, delete_md5) = ([if_none_match.as_str()], [delete_md5.as_str()]);
     let seeds: Vec<(&str, Req<'_>)> = vec![
-        ("list-buckets", Req { flags: GET | SIGN, path: "/", ..Req::default() }),
-        ("get-object", Req { flags: GET | SIGN, path: "/fuzz/obj", ..Req::default() }),
+        (
+            "list-buckets",
+            Req {
+                flags: GET | SIGN,
+                path: "/",
+                ..Req::default()
+            },
+        ),
+        (
+            "get-object",
+            Req {
+                flags: GET | SIGN,
+                path: "/fuzz/obj",
+                ..Req::default()
+            },
+        ),
         (
             "get-object-range-across-leaves",
-            Req { flags: GET | SIGN, path: "/fuzz/obj", range: "bytes=262140-262150", ..Req::default() },
+            Req {
+                flags: GET | SIGN,
+                path: "/fuzz/obj",
+                range: "bytes=262140-262150",
+                ..Req::default()
+            },
         ),
-        ("get-object-range-suffix", Req { flags: GET | SIGN, path: "/fuzz/obj", range: "bytes=-10", ..Req::default() }),
+        (
+            "get-object-range-suffix",
+            Req {
+                flags: GET | SIGN,
+                path: "/fuzz/obj",
+                range: "bytes=-10",
+                ..Req::default()
+            },
+        ),
         (
             "get-object-range-open",
-            Req { flags: GET | SIGN, path: "/fuzz/obj", range: "bytes=300000-", ..Req::default() },
+            Req {
+                flags: GET | SIGN,
+                path: "/fuzz/obj",
+                range: "bytes=300000-",
+                ..Req::default()
+            },
         ),
         (
             "get-object-range-unsatisfiable",
-            Req { flags: GET | SIGN, path: "/fuzz/obj", range: "bytes=400000-", ..Req::default() },
+            Req {
+                flags: GET | SIGN,
+                path: "/fuzz/obj",
+                range: "bytes=400000-",
+                ..Req::default()
+            },
         ),
         (
             "get-object-range-garbage",
-            Req { flags: GET | SIGN, path: "/fuzz/obj", range: "bytes=5-2,x", ..Req::default() },
+            Req {
+                flags: GET | SIGN,
+                path: "/fuzz/obj",
+                range: "bytes=5-2,x",
+                ..Req::default()
+            },
         ),
         (
             "get-object-if-none-match",
-            Req { flags: GET | SIGN, path: "/fuzz/obj", extra: &if_none_match, ..Req::default() },
+            Req {
+                flags: GET | SIGN,
+                path: "/fuzz/obj",
+                extra: &if_none_match,
+                ..Req::default()
+            },
         ),
         (
             "get-object-if-match-wrong",
-            Req { flags: GET | SIGN, path: "/fuzz/obj", extra: &["if-match:\"nope\""], ..Req::default() },
+            Req {
+                flags: GET | SIGN,
+                path: "/fuzz/obj",
+                extra: &["if-match:\"nope\""],
+                ..Req::default()
+            },
         ),
         (
             "get-object-if-modified-since",
@@ -425,7 +599,14 @@ fn s3_seeds() {
                 ..Req::default()
             },
         ),
-        ("get-object-part-number", Req { flags: GET | SIGN, path: "/fuzz/obj?partNumber=1", ..Req::default() }),
+        (
+            "get-object-part-number",
+            Req {
+                flags: GET | SIGN,
+                path: "/fuzz/obj?partNumber=1",
+                ..Req::default()
+            },
+        ),
         (
             "get-object-response-overrides",
             Req {
@@ -434,16 +615,69 @@ fn s3_seeds() {
                 ..Req::default()
             },
         ),
-        ("get-object-missing", Req { flags: GET | SIGN, path: "/fuzz/no-such-key", ..Req::default() }),
-        ("get-object-virtual-host", Req { flags: GET | SIGN | VHOST, path: "/obj", ..Req::default() }),
-        ("get-object-cname-host", Req { flags: GET | SIGN | CNAME, path: "/obj", ..Req::default() }),
-        ("get-object-no-host", Req { flags: GET | SIGN | NO_HOST, path: "/fuzz/obj", ..Req::default() }),
-        ("head-object", Req { flags: HEAD | SIGN, path: "/fuzz/obj", ..Req::default() }),
-        ("head-bucket", Req { flags: HEAD | SIGN, path: "/fuzz", ..Req::default() }),
-        ("get-bucket-location", Req { flags: GET | SIGN, path: "/fuzz?location", ..Req::default() }),
+        (
+            "get-object-missing",
+            Req {
+                flags: GET | SIGN,
+                path: "/fuzz/no-such-key",
+                ..Req::default()
+            },
+        ),
+        (
+            "get-object-virtual-host",
+            Req {
+                flags: GET | SIGN | VHOST,
+                path: "/obj",
+                ..Req::default()
+            },
+        ),
+        (
+            "get-object-cname-host",
+            Req {
+                flags: GET | SIGN | CNAME,
+                path: "/obj",
+                ..Req::default()
+            },
+        ),
+        (
+            "get-object-no-host",
+            Req {
+                flags: GET | SIGN | NO_HOST,
+                path: "/fuzz/obj",
+                ..Req::default()
+            },
+        ),
+        (
+            "head-object",
+            Req {
+                flags: HEAD | SIGN,
+                path: "/fuzz/obj",
+                ..Req::default()
+            },
+        ),
+        (
+            "head-bucket",
+            Req {
+                flags: HEAD | SIGN,
+                path: "/fuzz",
+                ..Req::default()
+            },
+        ),
+        (
+            "get-bucket-location",
+            Req {
+                flags: GET | SIGN,
+                path: "/fuzz?location",
+                ..Req::default()
+            },
+        ),
         (
             "list-objects-v2",
-            Req { flags: GET | SIGN, path: "/fuzz?list-type=2&prefix=o&delimiter=%2F&max-keys=2", ..Req::default() },
+            Req {
+                flags: GET | SIGN,
+                path: "/fuzz?list-type=2&prefix=o&delimiter=%2F&max-keys=2",
+                ..Req::default()
+            },
         ),
         (
             "list-objects-v2-token",
@@ -455,16 +689,54 @@ fn s3_seeds() {
         ),
         (
             "list-objects-v1",
-            Req { flags: GET | SIGN, path: "/fuzz?marker=a&max-keys=1000&encoding-type=url", ..Req::default() },
+            Req {
+                flags: GET | SIGN,
+                path: "/fuzz?marker=a&max-keys=1000&encoding-type=url",
+                ..Req::default()
+            },
         ),
-        ("list-multipart-uploads", Req { flags: GET | SIGN, path: "/fuzz?uploads&prefix=m", ..Req::default() }),
-        ("create-bucket", Req { flags: PUT | SIGN, path: "/made-by-fuzz", content_length: Some(0), ..Req::default() }),
+        (
+            "list-multipart-uploads",
+            Req {
+                flags: GET | SIGN,
+                path: "/fuzz?uploads&prefix=m",
+                ..Req::default()
+            },
+        ),
+        (
+            "create-bucket",
+            Req {
+                flags: PUT | SIGN,
+                path: "/made-by-fuzz",
+                content_length: Some(0),
+                ..Req::default()
+            },
+        ),
         (
             "create-bucket-invalid-name",
-            Req { flags: PUT | SIGN, path: "/Bad_Name", content_length: Some(0), ..Req::default() },
+            Req {
+                flags: PUT | SIGN,
+                path: "/Bad_Name",
+                content_length: Some(0),
+                ..Req::default()
+            },
         ),
-        ("delete-bucket-not-empty", Req { flags: DELETE | SIGN, path: "/fuzz", ..Req::default() }),
-        ("delete-bucket-missing", Req { flags: DELETE | SIGN, path: "/no-such-bucket", ..Req::default() }),
+        (
+            "delete-bucket-not-empty",
+            Req {
+                flags: DELETE | SIGN,
+                path: "/fuzz",
+                ..Req::default()
+            },
+        ),
+        (
+            "delete-bucket-missing",
+            Req {
+                flags: DELETE | SIGN,
+                path: "/no-such-bucket",
+                ..Req::default()
+            },
+        ),
         (
             "put-object",
             Req {
@@ -505,7 +777,10 @@ fn s3_seeds() {
                 path: "/fuzz/chunked",
                 content_sha: "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
                 content_length: Some(chunked.len()),
-                extra: &["x-amz-decoded-content-length:5", "content-encoding:aws-chunked"],
+                extra: &[
+                    "x-amz-decoded-content-length:5",
+                    "content-encoding:aws-chunked",
+                ],
                 body: chunked,
                 ..Req::default()
             },
@@ -580,11 +855,21 @@ fn s3_seeds() {
                 path: "/fuzz/copy",
                 copy_source: "fuzz/obj?versionId=null",
                 content_length: Some(0),
-                extra: &["x-amz-copy-source-if-match:\"nope\"", "x-amz-metadata-directive:REPLACE"],
+                extra: &[
+                    "x-amz-copy-source-if-match:\"nope\"",
+                    "x-amz-metadata-directive:REPLACE",
+                ],
                 ..Req::default()
             },
         ),
-        ("delete-object", Req { flags: DELETE | SIGN, path: "/fuzz/new-key", ..Req::default() }),
+        (
+            "delete-object",
+            Req {
+                flags: DELETE | SIGN,
+                path: "/fuzz/new-key",
+                ..Req::default()
+            },
+        ),
         (
             "delete-objects-body-past-content-length",
             Req {
@@ -621,7 +906,12 @@ fn s3_seeds() {
         ),
         (
             "create-multipart-upload",
-            Req { flags: POST | SIGN, path: "/fuzz/mp2?uploads", content_length: Some(0), ..Req::default() },
+            Req {
+                flags: POST | SIGN,
+                path: "/fuzz/mp2?uploads",
+                content_length: Some(0),
+                ..Req::default()
+            },
         ),
         (
             "upload-part",
@@ -665,7 +955,14 @@ fn s3_seeds() {
                 ..Req::default()
             },
         ),
-        ("list-parts", Req { flags: GET | SIGN, path: "/fuzz/mp?uploadId={upload}&max-parts=1", ..Req::default() }),
+        (
+            "list-parts",
+            Req {
+                flags: GET | SIGN,
+                path: "/fuzz/mp?uploadId={upload}&max-parts=1",
+                ..Req::default()
+            },
+        ),
         (
             "complete-multipart-upload",
             Req {
@@ -686,17 +983,48 @@ fn s3_seeds() {
                 ..Req::default()
             },
         ),
-        ("abort-multipart-upload", Req { flags: DELETE | SIGN, path: "/fuzz/mp?uploadId={upload}", ..Req::default() }),
+        (
+            "abort-multipart-upload",
+            Req {
+                flags: DELETE | SIGN,
+                path: "/fuzz/mp?uploadId={upload}",
+                ..Req::default()
+            },
+        ),
         (
             "abort-multipart-bad-id",
-            Req { flags: DELETE | SIGN, path: "/fuzz/mp?uploadId=..%2F..%2Fetc", ..Req::default() },
+            Req {
+                flags: DELETE | SIGN,
+                path: "/fuzz/mp?uploadId=..%2F..%2Fetc",
+                ..Req::default()
+            },
         ),
-        ("options", Req { flags: OPTIONS | SIGN, path: "/fuzz/obj", ..Req::default() }),
+        (
+            "options",
+            Req {
+                flags: OPTIONS | SIGN,
+                path: "/fuzz/obj",
+                ..Req::default()
+            },
+        ),
         // Requests without a valid signature: every one must be refused.
-        ("unsigned-get-object", Req { flags: GET, path: "/fuzz/obj", ..Req::default() }),
+        (
+            "unsigned-get-object",
+            Req {
+                flags: GET,
+                path: "/fuzz/obj",
+                ..Req::default()
+            },
+        ),
         (
             "unsigned-put-object",
-            Req { flags: PUT, path: "/fuzz/obj", content_length: Some(1), body: b"x", ..Req::default() },
+            Req {
+                flags: PUT,
+                path: "/fuzz/obj",
+                content_length: Some(1),
+                body: b"x",
+                ..Req::default()
+            },
         ),
         (
             "unsigned-forged-authorization",
@@ -750,8 +1078,22 @@ fn s3_seeds() {
                 ..Req::default()
             },
         ),
-        ("wrong-key-delete-bucket", Req { flags: DELETE | SIGN | WRONG_KEY, path: "/fuzz", ..Req::default() }),
-        ("wrong-key-get-object", Req { flags: GET | SIGN | WRONG_KEY, path: "/fuzz/obj", ..Req::default() }),
+        (
+            "wrong-key-delete-bucket",
+            Req {
+                flags: DELETE | SIGN | WRONG_KEY,
+                path: "/fuzz",
+                ..Req::default()
+            },
+        ),
+        (
+            "wrong-key-get-object",
+            Req {
+                flags: GET | SIGN | WRONG_KEY,
+                path: "/fuzz/obj",
+                ..Req::default()
+            },
+        ),
     ];
     for (name, req) in seeds {
         write(t, name, &req.bytes());

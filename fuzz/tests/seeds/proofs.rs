@@ -41,13 +41,16 @@ struct Sector {
 
 impl Sector {
     fn seal(parents: &Path, id: u64, salt: u8) -> Self {
-        let data: Vec<u8> = (0..P.unpadded_sector_size() as usize).map(|i| (i as u8).wrapping_mul(31) ^ salt).collect();
+        let data: Vec<u8> = (0..P.unpadded_sector_size() as usize)
+            .map(|i| (i as u8).wrapping_mul(31) ^ salt)
+            .collect();
         let piece = commp(&data).unwrap_or_else(|e| panic!("commp: {e}"));
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
         let staged = dir.path().join("staged");
         std::fs::write(&staged, fr32::pad(&data)).unwrap_or_else(|e| panic!("staged: {e}"));
         let cache = dir.path().join("cache");
-        let pieces = [PieceInfo::new(piece.comm_p, piece.padded_size).unwrap_or_else(|e| panic!("{e}"))];
+        let pieces =
+            [PieceInfo::new(piece.comm_p, piece.padded_size).unwrap_or_else(|e| panic!("{e}"))];
         let pc1 = seal::precommit1(&Pc1Inputs {
             proof: P,
             parent_cache_dir: parents,
@@ -62,7 +65,12 @@ impl Sector {
         .unwrap_or_else(|e| panic!("PreCommit 1: {e}"));
         let pc2 = seal::precommit2(&pc1, &staged, &cache, &dir.path().join("sealed"), 2)
             .unwrap_or_else(|e| panic!("PreCommit 2: {e}"));
-        Self { dir, id: SectorId(id), pc1, pc2 }
+        Self {
+            dir,
+            id: SectorId(id),
+            pc1,
+            pc2,
+        }
     }
 
     fn path(&self, name: &str) -> PathBuf {
@@ -70,13 +78,23 @@ impl Sector {
     }
 
     fn commit1(&self, seed: [u8; 32]) -> Commit1Output {
-        porep::commit1(&self.pc1, &self.pc2, seed, &self.path("staged"), &self.path("sealed"), &self.path("cache"))
-            .unwrap_or_else(|e| panic!("Commit 1: {e}"))
+        porep::commit1(
+            &self.pc1,
+            &self.pc2,
+            seed,
+            &self.path("staged"),
+            &self.path("sealed"),
+            &self.path("cache"),
+        )
+        .unwrap_or_else(|e| panic!("Commit 1: {e}"))
     }
 }
 
 fn window_post(sectors: &[&Sector], randomness: [u8; 32]) -> WindowPostPartition {
-    let paths: Vec<(PathBuf, PathBuf)> = sectors.iter().map(|s| (s.path("cache"), s.path("sealed"))).collect();
+    let paths: Vec<(PathBuf, PathBuf)> = sectors
+        .iter()
+        .map(|s| (s.path("cache"), s.path("sealed")))
+        .collect();
     let proving: Vec<ProvingSector<'_>> = sectors
         .iter()
         .zip(&paths)
@@ -88,12 +106,17 @@ fn window_post(sectors: &[&Sector], randomness: [u8; 32]) -> WindowPostPartition
             sealed,
         })
         .collect();
-    post::prove(POST_PROOF, &PostRandomness::from_chain(randomness), &proving)
-        .unwrap_or_else(|e| panic!("WindowPoSt: {e}"))
+    post::prove(
+        POST_PROOF,
+        &PostRandomness::from_chain(randomness),
+        &proving,
+    )
+    .unwrap_or_else(|e| panic!("WindowPoSt: {e}"))
 }
 
 fn write_fixture(name: &str, bytes: &[u8]) {
-    let root = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned());
+    let root = std::env::var("CARGO_MANIFEST_DIR")
+        .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned());
     let dir = PathBuf::from(root).join("fixtures");
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     std::fs::write(dir.join(name), bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -147,53 +170,136 @@ fn phase_output_seeds(a: &Sector, commit1: &Commit1Output) {
     write(t, "body-commit1-2kib.bin", body(&c1));
     // A committed-capacity sector (no pieces), and the most pieces a 2 KiB
     // sector holds (16 of 128 bytes): valid encodings of other sectors.
-    let cc = Pc1Output { pieces: Vec::new(), ..a.pc1.clone() };
+    let cc = Pc1Output {
+        pieces: Vec::new(),
+        ..a.pc1.clone()
+    };
     write(t, "body-pc1-no-pieces.bin", body(&cc.to_bytes()));
     let tiny = PieceInfo::new([5; 32], 128).unwrap_or_else(|e| panic!("{e}"));
-    let full = Pc1Output { pieces: vec![tiny; 16], ..a.pc1.clone() };
+    let full = Pc1Output {
+        pieces: vec![tiny; 16],
+        ..a.pc1.clone()
+    };
     write(t, "body-pc1-16-pieces.bin", body(&full.to_bytes()));
     // A Commit 1 output whose public inputs are another sector's: decodes,
     // does not verify.
     let mut other = commit1.clone();
     other.public.sector_id = SectorId(9);
-    write(t, "body-commit1-other-sector-claimed.bin", body(&other.to_bytes()));
+    write(
+        t,
+        "body-commit1-other-sector-claimed.bin",
+        body(&other.to_bytes()),
+    );
     // Another sector number whose challenges happen to be the fixture's:
     // every opening holds, and only the labels (which hash the replica id)
     // give it away.
     let want = challenges(&commit1.public);
     let n = (2..1_000_000u64)
-        .find(|&n| challenges(&PorepPublic { sector_id: SectorId(n), ..commit1.public }) == want)
+        .find(|&n| {
+            challenges(&PorepPublic {
+                sector_id: SectorId(n),
+                ..commit1.public
+            }) == want
+        })
         .unwrap_or_else(|| panic!("no sector number with the fixture's challenges"));
     let mut same = commit1.clone();
     same.public.sector_id = SectorId(n);
-    write(t, "body-commit1-other-sector-same-challenges.bin", body(&same.to_bytes()));
+    write(
+        t,
+        "body-commit1-other-sector-same-challenges.bin",
+        body(&same.to_bytes()),
+    );
     let mut flipped = commit1.clone();
-    if let Some(c) = flipped.partitions.first_mut().and_then(|p| p.challenges.first_mut()) {
+    if let Some(c) = flipped
+        .partitions
+        .first_mut()
+        .and_then(|p| p.challenges.first_mut())
+    {
         c.replica_path.leaf[0] ^= 1;
     }
-    write(t, "body-commit1-replica-leaf-flipped.bin", body(&flipped.to_bytes()));
+    write(
+        t,
+        "body-commit1-replica-leaf-flipped.bin",
+        body(&flipped.to_bytes()),
+    );
 
     // Refusals.
     write(t, "bad-empty.bin", b"");
     write(t, "bad-pc1-checksum.bin", &set(&pc1, BODY_AT + 9, &[0xee]));
     write(t, "bad-pc1-truncated.bin", truncated(&pc1, 1));
-    write(t, "bad-body-pc1-version-2.bin", &set(body(&pc1), VERSION_AT, &[2, 0]));
-    write(t, "bad-body-pc1-version-0.bin", &set(body(&pc1), VERSION_AT, &[0, 0]));
-    write(t, "bad-body-pc2-as-pc1-kind.bin", &set(body(&pc2), KIND_AT, &[1]));
-    write(t, "bad-body-pc1-unknown-seal-proof.bin", &set(body(&pc1), BODY_AT, &[99, 0, 0, 0, 0, 0, 0, 0]));
-    let one_layer = Pc1Output { layer_digests: vec![[0; 32]], ..a.pc1.clone() };
-    write(t, "bad-body-pc1-one-layer-digest.bin", body(&one_layer.to_bytes()));
+    write(
+        t,
+        "bad-body-pc1-version-2.bin",
+        &set(body(&pc1), VERSION_AT, &[2, 0]),
+    );
+    write(
+        t,
+        "bad-body-pc1-version-0.bin",
+        &set(body(&pc1), VERSION_AT, &[0, 0]),
+    );
+    write(
+        t,
+        "bad-body-pc2-as-pc1-kind.bin",
+        &set(body(&pc2), KIND_AT, &[1]),
+    );
+    write(
+        t,
+        "bad-body-pc1-unknown-seal-proof.bin",
+        &set(body(&pc1), BODY_AT, &[99, 0, 0, 0, 0, 0, 0, 0]),
+    );
+    let one_layer = Pc1Output {
+        layer_digests: vec![[0; 32]],
+        ..a.pc1.clone()
+    };
+    write(
+        t,
+        "bad-body-pc1-one-layer-digest.bin",
+        body(&one_layer.to_bytes()),
+    );
     // Pieces list: proof (8), prover (32), sector (8), ticket (32), CommD
     // (32), replica id (32), then the count; the first piece's size follows
     // its CommP.
     let pieces_at = BODY_AT + 8 + 32 + 8 + 32 + 32 + 32;
-    write(t, "bad-body-pc1-piece-size-100.bin", &set(body(&pc1), pieces_at + 4 + 32, &100u64.to_le_bytes()));
-    write(t, "bad-body-pc1-17-pieces.bin", body(&Pc1Output { pieces: vec![tiny; 17], ..a.pc1.clone() }.to_bytes()));
-    write(t, "bad-body-pc1-trailing-byte.bin", &[body(&pc1), &[0]].concat());
-    let wrong_comm_r = Pc2Output { comm_r: a.pc2.comm_c, ..a.pc2.clone() };
-    write(t, "bad-body-pc2-comm-r-not-poseidon.bin", body(&wrong_comm_r.to_bytes()));
-    write(t, "bad-body-commit1-truncated.bin", truncated(body(&c1), 33));
-    write(t, "bad-body-commit1-17-partitions.bin", &set(body(&c1), BODY_AT + 8 + 8 + 32 * 5, &[17, 0, 0, 0]));
+    write(
+        t,
+        "bad-body-pc1-piece-size-100.bin",
+        &set(body(&pc1), pieces_at + 4 + 32, &100u64.to_le_bytes()),
+    );
+    write(
+        t,
+        "bad-body-pc1-17-pieces.bin",
+        body(
+            &Pc1Output {
+                pieces: vec![tiny; 17],
+                ..a.pc1.clone()
+            }
+            .to_bytes(),
+        ),
+    );
+    write(
+        t,
+        "bad-body-pc1-trailing-byte.bin",
+        &[body(&pc1), &[0]].concat(),
+    );
+    let wrong_comm_r = Pc2Output {
+        comm_r: a.pc2.comm_c,
+        ..a.pc2.clone()
+    };
+    write(
+        t,
+        "bad-body-pc2-comm-r-not-poseidon.bin",
+        body(&wrong_comm_r.to_bytes()),
+    );
+    write(
+        t,
+        "bad-body-commit1-truncated.bin",
+        truncated(body(&c1), 33),
+    );
+    write(
+        t,
+        "bad-body-commit1-17-partitions.bin",
+        &set(body(&c1), BODY_AT + 8 + 8 + 32 * 5, &[17, 0, 0, 0]),
+    );
 }
 
 /// Offsets in a partition proof: header, k (4), CommC, CommRLast, count.
@@ -202,31 +308,50 @@ const CHALLENGES_AT: usize = BODY_AT + 4 + 32 + 32;
 
 fn porep_seeds(a: &Sector, b: &Sector, commit1: &Commit1Output) {
     let t = "porep_proof";
-    let honest = commit1.partitions.first().cloned().unwrap_or_else(|| panic!("no partition"));
+    let honest = commit1
+        .partitions
+        .first()
+        .cloned()
+        .unwrap_or_else(|| panic!("no partition"));
     let bytes = honest.to_bytes();
     write(t, "honest-2kib-partition-0.bin", &bytes);
-    let proof = |c1: Commit1Output| c1.partitions.first().map(PartitionProof::to_bytes).unwrap_or_default();
+    let proof = |c1: Commit1Output| {
+        c1.partitions
+            .first()
+            .map(PartitionProof::to_bytes)
+            .unwrap_or_default()
+    };
     write(t, "other-seed-partition-0.bin", &proof(a.commit1([4; 32])));
     write(t, "other-sector-partition-0.bin", &proof(b.commit1(SEED)));
     let mut forged = honest.clone();
     forged.challenges.swap(0, 1);
     write(t, "challenges-swapped.bin", &forged.to_bytes());
     let mut forged = honest.clone();
-    if let Some(label) =
-        forged.challenges.first_mut().and_then(|c| c.columns.first_mut()).and_then(|c| c.labels.get_mut(1))
+    if let Some(label) = forged
+        .challenges
+        .first_mut()
+        .and_then(|c| c.columns.first_mut())
+        .and_then(|c| c.labels.get_mut(1))
     {
         label[0] ^= 1;
     }
     write(t, "label-flipped.bin", &forged.to_bytes());
     let mut forged = honest.clone();
-    if let (Some(first), Some(second)) = (forged.challenges.first().cloned(), forged.challenges.get_mut(1)) {
+    if let (Some(first), Some(second)) = (
+        forged.challenges.first().cloned(),
+        forged.challenges.get_mut(1),
+    ) {
         second.data_path = first.data_path;
     }
     write(t, "data-opening-of-other-challenge.bin", &forged.to_bytes());
     let mut forged = honest.clone();
     forged.challenges.pop();
     write(t, "one-challenge-missing.bin", &forged.to_bytes());
-    write(t, "partition-1.bin", &set(&bytes, PARTITION_K_AT, &[1, 0, 0, 0]));
+    write(
+        t,
+        "partition-1.bin",
+        &set(&bytes, PARTITION_K_AT, &[1, 0, 0, 0]),
+    );
     // One change each that a check of the verifier catches.
     let forge = |name: &str, change: &dyn Fn(&mut PartitionProof)| {
         let mut forged = honest.clone();
@@ -246,12 +371,19 @@ fn porep_seeds(a: &Sector, b: &Sector, commit1: &Commit1Output) {
     });
     forge("column-5-sibling-flipped.bin", &|p| {
         let col = p.challenges.first_mut().and_then(|c| c.columns.get_mut(5));
-        if let Some(s) = col.and_then(|c| c.path.levels.first_mut()).and_then(|l| l.siblings.first_mut()) {
+        if let Some(s) = col
+            .and_then(|c| c.path.levels.first_mut())
+            .and_then(|l| l.siblings.first_mut())
+        {
             s[0] ^= 1;
         }
     });
     forge("column-2-label-not-in-field.bin", &|p| {
-        if let Some(l) = p.challenges.first_mut().and_then(|c| c.columns.get_mut(2)).and_then(|c| c.labels.first_mut())
+        if let Some(l) = p
+            .challenges
+            .first_mut()
+            .and_then(|c| c.columns.get_mut(2))
+            .and_then(|c| c.labels.first_mut())
         {
             *l = [0xff; 32];
         }
@@ -270,31 +402,69 @@ fn porep_seeds(a: &Sector, b: &Sector, commit1: &Commit1Output) {
     // Refusals.
     write(t, "bad-empty.bin", b"");
     write(t, "bad-truncated.bin", truncated(&bytes, 1));
-    write(t, "bad-trailing-byte.bin", &[bytes.as_slice(), &[0]].concat());
+    write(
+        t,
+        "bad-trailing-byte.bin",
+        &[bytes.as_slice(), &[0]].concat(),
+    );
     write(t, "bad-version-2.bin", &set(&bytes, VERSION_AT, &[2, 0]));
     write(t, "bad-kind-window-post.bin", &set(&bytes, KIND_AT, &[5]));
-    write(t, "bad-65-challenges.bin", &set(&bytes, CHALLENGES_AT, &[65, 0, 0, 0]));
-    write(t, "bad-challenge-count-past-end.bin", &set(&bytes, CHALLENGES_AT, &[60, 0, 0, 0]));
+    write(
+        t,
+        "bad-65-challenges.bin",
+        &set(&bytes, CHALLENGES_AT, &[65, 0, 0, 0]),
+    );
+    write(
+        t,
+        "bad-challenge-count-past-end.bin",
+        &set(&bytes, CHALLENGES_AT, &[60, 0, 0, 0]),
+    );
     // The first challenge's node (8) and data path: leaf (32), then the
     // level count, which may be at most 64.
-    write(t, "bad-path-65-levels.bin", &set(&bytes, CHALLENGES_AT + 4 + 8 + 32, &[65]));
+    write(
+        t,
+        "bad-path-65-levels.bin",
+        &set(&bytes, CHALLENGES_AT + 4 + 8 + 32, &[65]),
+    );
 }
 
 fn post_seeds(a: &Sector, b: &Sector, honest: &WindowPostPartition) {
     let t = "post_proof";
     let bytes = honest.to_bytes();
     write(t, "honest-2kib-two-sectors.bin", &bytes);
-    let first = WindowPostPartition { post: honest.post, sectors: honest.sectors.iter().take(1).cloned().collect() };
+    let first = WindowPostPartition {
+        post: honest.post,
+        sectors: honest.sectors.iter().take(1).cloned().collect(),
+    };
     write(t, "honest-first-sector-only.bin", &first.to_bytes());
-    write(t, "no-sectors.bin", &WindowPostPartition { post: honest.post, sectors: Vec::new() }.to_bytes());
+    write(
+        t,
+        "no-sectors.bin",
+        &WindowPostPartition {
+            post: honest.post,
+            sectors: Vec::new(),
+        }
+        .to_bytes(),
+    );
     let mut swapped = honest.clone();
     swapped.sectors.reverse();
     write(t, "sectors-swapped.bin", &swapped.to_bytes());
     let mut other = POST_RANDOMNESS;
     other[0] ^= 1;
-    write(t, "other-randomness.bin", &window_post(&[a, b], other).to_bytes());
-    write(t, "second-sector-only.bin", &window_post(&[b], POST_RANDOMNESS).to_bytes());
-    let as_8mib = WindowPostPartition { post: WindowPostProof::StackedDrgWindow8MiBV1_2, ..honest.clone() };
+    write(
+        t,
+        "other-randomness.bin",
+        &window_post(&[a, b], other).to_bytes(),
+    );
+    write(
+        t,
+        "second-sector-only.bin",
+        &window_post(&[b], POST_RANDOMNESS).to_bytes(),
+    );
+    let as_8mib = WindowPostPartition {
+        post: WindowPostProof::StackedDrgWindow8MiBV1_2,
+        ..honest.clone()
+    };
     write(t, "8mib-post-type.bin", &as_8mib.to_bytes());
     let mut one_path_short = honest.clone();
     if let Some(s) = one_path_short.sectors.first_mut() {
@@ -313,7 +483,10 @@ fn post_seeds(a: &Sector, b: &Sector, honest: &WindowPostPartition) {
     });
     forge("opening-3-sibling-flipped.bin", &|p| {
         let path = p.sectors.first_mut().and_then(|s| s.paths.get_mut(3));
-        if let Some(s) = path.and_then(|p| p.levels.get_mut(1)).and_then(|l| l.siblings.first_mut()) {
+        if let Some(s) = path
+            .and_then(|p| p.levels.get_mut(1))
+            .and_then(|l| l.siblings.first_mut())
+        {
             s[0] ^= 1;
         }
     });
@@ -333,15 +506,34 @@ fn post_seeds(a: &Sector, b: &Sector, honest: &WindowPostPartition) {
     let count_at = BODY_AT + 8;
     write(t, "bad-empty.bin", b"");
     write(t, "bad-truncated.bin", truncated(&bytes, 1));
-    write(t, "bad-trailing-byte.bin", &[bytes.as_slice(), &[0]].concat());
-    write(t, "bad-3-sectors.bin", &set(&bytes, count_at, &[3, 0, 0, 0]));
-    write(t, "bad-11-openings.bin", &set(&bytes, count_at + 4 + 8 + 64, &[11, 0, 0, 0]));
-    write(t, "bad-unknown-post-proof.bin", &set(&bytes, BODY_AT, &[0xff; 8]));
+    write(
+        t,
+        "bad-trailing-byte.bin",
+        &[bytes.as_slice(), &[0]].concat(),
+    );
+    write(
+        t,
+        "bad-3-sectors.bin",
+        &set(&bytes, count_at, &[3, 0, 0, 0]),
+    );
+    write(
+        t,
+        "bad-11-openings.bin",
+        &set(&bytes, count_at + 4 + 8 + 64, &[11, 0, 0, 0]),
+    );
+    write(
+        t,
+        "bad-unknown-post-proof.bin",
+        &set(&bytes, BODY_AT, &[0xff; 8]),
+    );
     write(t, "bad-kind-porep.bin", &set(&bytes, KIND_AT, &[4]));
 }
 
 fn mh_cid(codec: u64, code: u64, digest: &[u8]) -> Cid {
-    Cid::new_v1(codec, Multihash::wrap(code, digest).unwrap_or_else(|e| panic!("{e}")))
+    Cid::new_v1(
+        codec,
+        Multihash::wrap(code, digest).unwrap_or_else(|e| panic!("{e}")),
+    )
 }
 
 fn piece_cid_seeds() {
@@ -349,11 +541,17 @@ fn piece_cid_seeds() {
     let four_runs: Vec<u8> = (0u8..4).flat_map(|b| std::iter::repeat_n(b, 127)).collect();
     let mut plus4 = four_runs.clone();
     plus4.extend([0; 4]);
-    for (name, data) in
-        [("127x4-runs", four_runs.as_slice()), ("empty", &[]), ("128-zeros", &[0; 128]), ("128x4-padding-504", &plus4)]
-    {
+    for (name, data) in [
+        ("127x4-runs", four_runs.as_slice()),
+        ("empty", &[]),
+        ("128-zeros", &[0; 128]),
+        ("128x4-padding-504", &plus4),
+    ] {
         let c = commp(data).unwrap_or_else(|e| panic!("{e}"));
-        let (v1, v2) = (c.cid_v1().unwrap_or_else(|e| panic!("{e}")), c.cid_v2().unwrap_or_else(|e| panic!("{e}")));
+        let (v1, v2) = (
+            c.cid_v1().unwrap_or_else(|e| panic!("{e}")),
+            c.cid_v2().unwrap_or_else(|e| panic!("{e}")),
+        );
         write(t, &format!("str-v1-{name}.txt"), v1.to_string().as_bytes());
         write(t, &format!("str-v2-{name}.txt"), v2.to_string().as_bytes());
         write(t, &format!("bin-v1-{name}.bin"), &v1.to_bytes());
@@ -367,10 +565,15 @@ fn piece_cid_seeds() {
     );
     let c = commp(&plus4).unwrap_or_else(|e| panic!("{e}"));
     let v2 = c.cid_v2().unwrap_or_else(|e| panic!("{e}"));
-    for (name, base) in
-        [("base58btc", cid::multibase::Base::Base58Btc), ("base32upper", cid::multibase::Base::Base32Upper)]
-    {
-        write(t, &format!("str-v2-{name}.txt"), v2.to_string_of_base(base).unwrap_or_default().as_bytes());
+    for (name, base) in [
+        ("base58btc", cid::multibase::Base::Base58Btc),
+        ("base32upper", cid::multibase::Base::Base32Upper),
+    ] {
+        write(
+            t,
+            &format!("str-v2-{name}.txt"),
+            v2.to_string_of_base(base).unwrap_or_default().as_bytes(),
+        );
     }
     // The largest piece with the most padding it allows: height 58, a
     // 9-byte padding varint.
@@ -389,14 +592,42 @@ fn piece_cid_seeds() {
     let v2 = |d: &[u8]| mh_cid(RAW, FR32_SHA256_TRUNC254_PADBINTREE, d).to_bytes();
     let mut top = root;
     top[31] = 0xc0;
-    write(t, "bad-bin-v2-varint-not-minimal.bin", &v2(&v2_digest(&[0x80, 0x00], 2, &root)));
-    write(t, "bad-bin-v2-varint-10-bytes.bin", &v2(&v2_digest(&[0xff; 9], 1, &root)));
-    write(t, "bad-bin-v2-padding-too-large.bin", &v2(&v2_digest(&[127], 3, &root)));
-    write(t, "bad-bin-v2-height-1.bin", &v2(&v2_digest(&[0], 1, &root)));
-    write(t, "bad-bin-v2-height-59.bin", &v2(&v2_digest(&[0], 59, &root)));
-    write(t, "bad-bin-v2-root-top-bits.bin", &v2(&v2_digest(&[0], 2, &top)));
+    write(
+        t,
+        "bad-bin-v2-varint-not-minimal.bin",
+        &v2(&v2_digest(&[0x80, 0x00], 2, &root)),
+    );
+    write(
+        t,
+        "bad-bin-v2-varint-10-bytes.bin",
+        &v2(&v2_digest(&[0xff; 9], 1, &root)),
+    );
+    write(
+        t,
+        "bad-bin-v2-padding-too-large.bin",
+        &v2(&v2_digest(&[127], 3, &root)),
+    );
+    write(
+        t,
+        "bad-bin-v2-height-1.bin",
+        &v2(&v2_digest(&[0], 1, &root)),
+    );
+    write(
+        t,
+        "bad-bin-v2-height-59.bin",
+        &v2(&v2_digest(&[0], 59, &root)),
+    );
+    write(
+        t,
+        "bad-bin-v2-root-top-bits.bin",
+        &v2(&v2_digest(&[0], 2, &top)),
+    );
     write(t, "bad-bin-v2-digest-short.bin", &v2(&root));
-    write(t, "bad-bin-v2-digest-long.bin", &v2(&v2_digest(&[0, 0], 2, &root)));
+    write(
+        t,
+        "bad-bin-v2-digest-long.bin",
+        &v2(&v2_digest(&[0, 0], 2, &root)),
+    );
     write(
         t,
         "bad-bin-v1-digest-31.bin",
@@ -410,11 +641,28 @@ fn piece_cid_seeds() {
     write(
         t,
         "bad-bin-v1-codec-v2-hash.bin",
-        &mh_cid(FIL_COMMITMENT_UNSEALED, FR32_SHA256_TRUNC254_PADBINTREE, &root).to_bytes(),
+        &mh_cid(
+            FIL_COMMITMENT_UNSEALED,
+            FR32_SHA256_TRUNC254_PADBINTREE,
+            &root,
+        )
+        .to_bytes(),
     );
-    write(t, "bad-bin-raw-sha256.bin", &mh_cid(RAW, 0x12, &root).to_bytes());
-    write(t, "bad-str-dag-pb.txt", mh_cid(0x70, 0x12, &root).to_string().as_bytes());
-    write(t, "bad-str-cidv0.txt", b"QmdfTbBqBPQ7VNxZEYEj14VmRuZBkqFbiwReogJgS1zR1n");
+    write(
+        t,
+        "bad-bin-raw-sha256.bin",
+        &mh_cid(RAW, 0x12, &root).to_bytes(),
+    );
+    write(
+        t,
+        "bad-str-dag-pb.txt",
+        mh_cid(0x70, 0x12, &root).to_string().as_bytes(),
+    );
+    write(
+        t,
+        "bad-str-cidv0.txt",
+        b"QmdfTbBqBPQ7VNxZEYEj14VmRuZBkqFbiwReogJgS1zR1n",
+    );
     write(t, "bad-str-not-a-cid.txt", b"baga6ea4seaq");
 }
 
@@ -457,8 +705,10 @@ pub fn groth16_seeds() {
     let (pk, _) = params::load_or_generate(dir.path(), "square", &Square, 1, &mut |_| {})
         .unwrap_or_else(|e| panic!("square keys: {e}"));
     let id = params::circuit_id("square", &Square).unwrap_or_else(|e| panic!("{e}"));
-    let vk = std::fs::read(dir.path().join(format!("{id}.vk"))).unwrap_or_else(|e| panic!("vk: {e}"));
-    let file = std::fs::read(dir.path().join(format!("{id}.params"))).unwrap_or_else(|e| panic!("params: {e}"));
+    let vk =
+        std::fs::read(dir.path().join(format!("{id}.vk"))).unwrap_or_else(|e| panic!("vk: {e}"));
+    let file = std::fs::read(dir.path().join(format!("{id}.params")))
+        .unwrap_or_else(|e| panic!("params: {e}"));
     let t = "groth16_keys";
     let with = |tag: u8, body: &[u8]| [&[tag][..], body].concat();
     super::write(t, "vk", &with(0, &vk));
