@@ -19,8 +19,13 @@
 //! cargo bench -p cairn-benches --bench ledger
 //! ```
 //!
+//! - **Sustained**: `CAIRN_BENCH_RATE` transfers per second (default 1000)
+//!   offered, paced, for 20 s, with the finality latency sampled meanwhile:
+//!   the figure to read against the goal (≥ 1,000 transfers/s with ≤ 2 s
+//!   finality), since the throughput run measures a backlog draining.
+//!
 //! `CAIRN_BENCH_TXS` (default 20000) and `CAIRN_BENCH_ACCOUNTS` (default
-//! 64) size the run.
+//! 64) size the throughput run. A full mempool (503) is retried after 50 ms.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -148,6 +153,89 @@ fn latencies(
     Ok(out)
 }
 
+/// Submits without waiting; a full mempool (503) is back-pressure: wait
+/// and retry, as a client should.
+fn submit(http: &reqwest::blocking::Client, api: &str, tx: &str) -> anyhow::Result<()> {
+    loop {
+        let r = http
+            .post(format!("{api}/tx?wait=false"))
+            .body(tx.to_owned())
+            .timeout(Duration::from_secs(30))
+            .send()?;
+        match r.status().as_u16() {
+            202 => return Ok(()),
+            503 => std::thread::sleep(Duration::from_millis(50)),
+            s => bail!("submit: {s} {}", r.text().unwrap_or_default()),
+        }
+    }
+}
+
+/// Sum of the senders' nonces on the finalized state of `api`.
+fn applied(
+    http: &reqwest::blocking::Client,
+    api: &str,
+    senders: &[(SigningKey, Address)],
+) -> anyhow::Result<u64> {
+    let mut done = 0;
+    for (_, addr) in senders {
+        done += get(http, &format!("{api}/accounts/{addr}"))?["nonce"]
+            .as_u64()
+            .unwrap_or(0);
+    }
+    Ok(done)
+}
+
+/// Offers `rate` transfers per second for `secs` seconds from `senders`
+/// (nonces from `first`), spread over 8 paced threads and the APIs.
+fn offer(
+    http: &reqwest::blocking::Client,
+    apis: &[String],
+    senders: &[(SigningKey, Address)],
+    first: u64,
+    rate: usize,
+    secs: u64,
+) -> anyhow::Result<u64> {
+    let threads = 8;
+    let per_sender = (rate as u64 * secs).div_ceil(senders.len() as u64);
+    let sink = Address([0xcc; 20]);
+    let mut batches: Vec<Vec<(usize, Vec<String>)>> = vec![Vec::new(); threads];
+    for (i, (key, _)) in senders.iter().enumerate() {
+        let txs = (first..first + per_sender)
+            .map(|n| hex::encode(signed(key, n, sink, 1).to_bytes()))
+            .collect();
+        batches[i % threads].push((i % apis.len(), txs));
+    }
+    let interval = Duration::from_secs_f64(threads as f64 / rate as f64);
+    let start = Instant::now();
+    let workers: Vec<_> = batches
+        .into_iter()
+        .map(|batch| {
+            let (http, apis) = (http.clone(), apis.to_vec());
+            std::thread::spawn(move || -> anyhow::Result<()> {
+                let mut k = 0u32;
+                let longest = batch.iter().map(|(_, t)| t.len()).max().unwrap_or(0);
+                for n in 0..longest {
+                    for (api, txs) in &batch {
+                        let Some(tx) = txs.get(n) else { continue };
+                        let due = start + interval * k;
+                        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                            std::thread::sleep(wait);
+                        }
+                        k += 1;
+                        submit(&http, &apis[*api], tx)?;
+                    }
+                }
+                Ok(())
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join()
+            .map_err(|_| anyhow::anyhow!("a submitter panicked"))??;
+    }
+    Ok(per_sender * senders.len() as u64)
+}
+
 fn main() -> anyhow::Result<()> {
     // `cargo bench` passes `--bench`; nothing else is accepted.
     let total = env_usize("CAIRN_BENCH_TXS", 20_000);
@@ -250,12 +338,7 @@ fn main() -> anyhow::Result<()> {
                 for n in 0..longest {
                     for (api, txs) in &batch {
                         let Some(tx) = txs.get(n) else { continue };
-                        let r = http
-                            .post(format!("{}/tx?wait=false", apis[*api]))
-                            .body(tx.clone())
-                            .timeout(Duration::from_secs(30))
-                            .send()?;
-                        ensure!(r.status().as_u16() == 202, "submit: {}", r.status());
+                        submit(&http, &apis[*api], tx)?;
                     }
                 }
                 Ok(())
@@ -268,11 +351,7 @@ fn main() -> anyhow::Result<()> {
     }
     let submitted = start.elapsed().as_secs_f64();
     loop {
-        let mut done = 0u64;
-        for (_, addr) in &senders {
-            let a = get(&http, &format!("{}/accounts/{addr}", apis[0]))?;
-            done += a["nonce"].as_u64().unwrap_or(0);
-        }
+        let done = applied(&http, &apis[0], &senders)?;
         if done >= (per * n_accounts) as u64 {
             break;
         }
@@ -306,6 +385,47 @@ fn main() -> anyhow::Result<()> {
             percentile(l, 1.0)
         );
     }
+
+    // 3. Sustained load: `rate` transfers/s offered for 20 s, latency
+    // sampled by account 0 meanwhile.
+    let rate = env_usize("CAIRN_BENCH_RATE", 1_000);
+    let secs = 20;
+    let before = applied(&http, &apis[0], &senders)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let sampler = {
+        let (http, apis, key, stop) =
+            (http.clone(), apis.clone(), accts[0].0.clone(), stop.clone());
+        std::thread::spawn(move || latencies(&http, &apis, &key, 20, 10_000, Some(&stop)))
+    };
+    let t = Instant::now();
+    let offered = offer(&http, &apis, &senders, per as u64, rate, secs)?;
+    let offered_s = t.elapsed().as_secs_f64();
+    loop {
+        if applied(&http, &apis[0], &senders)? >= before + offered {
+            break;
+        }
+        ensure!(
+            t.elapsed() < Duration::from_secs(600),
+            "sustained load not finalized"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let drained = t.elapsed().as_secs_f64();
+    stop.store(true, Ordering::Relaxed);
+    let mut sustained = sampler
+        .join()
+        .map_err(|_| anyhow::anyhow!("the latency sampler panicked"))??;
+    sustained.sort_by(f64::total_cmp);
+    println!(
+        "sustained: {offered} transfers offered at {rate}/s over {offered_s:.1} s ({:.0}/s achieved); \
+         all finalized {:.2} s after the first; finality latency n={} p50 {:.2} s, p95 {:.2} s, max {:.2} s",
+        offered as f64 / offered_s,
+        drained,
+        sustained.len(),
+        percentile(&sustained, 0.5),
+        percentile(&sustained, 0.95),
+        percentile(&sustained, 1.0)
+    );
     drop(procs);
     Ok(())
 }
