@@ -357,3 +357,84 @@ fn write_fuzz_seeds() {
         std::fs::write(dir.join(name), bytes).unwrap();
     }
 }
+
+/// Writes a WindowPoSt verifying key (generated from `seed`) to `path`.
+fn write_vk(path: &std::path::Path, seed: u64) {
+    use ark_serialize::CanonicalSerialize as _;
+    use cairn_proofs::snark::{groth16, post_circuit::WindowPostCircuit};
+    use rand_chacha::rand_core::SeedableRng as _;
+    let post = SealProof::StackedDrg2KiBV1_1.window_post();
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    let vk = groth16::generate_keys(&WindowPostCircuit::blank(post), &mut rng)
+        .unwrap()
+        .vk;
+    let mut bytes = Vec::new();
+    vk.serialize_compressed(&mut bytes).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn a_validator_starts_only_with_the_keys_genesis_pins() {
+    use crate::config::{KeyFiles, key_file_names, write_testnet_with_keys};
+    let p = SealProof::StackedDrg2KiBV1_1;
+    let dir = tempfile::tempdir().unwrap();
+    // The WindowPoSt key stands in for both circuits (the PoRep key takes
+    // minutes to generate; the pinning does not care which circuit).
+    let src = dir.path().join("key.vk");
+    write_vk(&src, 5);
+    let net = dir.path().join("net");
+    let g = write_testnet_with_keys(
+        &net,
+        4,
+        1,
+        Ports::Free,
+        Params::devnet(),
+        &[KeyFiles {
+            proof: p,
+            porep: src.clone(),
+            window_post: src,
+        }],
+    )
+    .unwrap();
+    assert_eq!(g.sector_sizes.len(), 1);
+    let open = |home: &Home| {
+        let ns = home.spec.file.namespace.as_bytes().to_vec();
+        let verifier = Scheme::verifier(
+            &ns,
+            home.spec.participants.clone(),
+            home.spec.polynomial.clone(),
+        );
+        let store = Store::open(&home.dir.join("ledger")).unwrap();
+        Chain::open(
+            home.spec.clone(),
+            &home.keys,
+            store,
+            Metrics::new().unwrap(),
+            verifier,
+        )
+    };
+    let home = Home::load(&net.join("0")).unwrap();
+    assert!(open(&home).is_ok(), "the pinned keys open the chain");
+    drop(home);
+
+    // Another key in the home's keys folder: the chain refuses to open,
+    // naming both digests.
+    let (porep_file, _) = key_file_names(p);
+    write_vk(&net.join("keys").join(&porep_file), 6);
+    let home = Home::load(&net.join("1")).unwrap();
+    match open(&home) {
+        Err(ChainError::Keys(e)) => {
+            let msg = e.to_string();
+            assert!(
+                msg.contains("PoRep") && msg.contains("genesis pins"),
+                "{msg}"
+            );
+        }
+        other => panic!("opened with a key genesis does not pin: {:?}", other.err()),
+    }
+
+    // A missing key file: the home does not load, and the error names it.
+    std::fs::remove_file(net.join("keys").join(&porep_file)).unwrap();
+    let err = Home::load(&net.join("2")).unwrap_err();
+    assert!(err.to_string().contains(&porep_file), "{err}");
+}
