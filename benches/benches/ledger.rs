@@ -185,18 +185,20 @@ fn applied(
     Ok(done)
 }
 
-/// Offers `rate` transfers per second for `secs` seconds from `senders`
-/// (nonces from `first`), spread over 8 paced threads and the APIs.
+/// Sends `per_sender` transfers from each of `senders` (nonces from
+/// `first`), signed beforehand, from 8 threads spread over the APIs, each
+/// account's in nonce order to one API; `pace` spaces each thread's
+/// submissions (None: as fast as they go). Returns how many were sent and
+/// when the first went out.
 fn offer(
     http: &reqwest::blocking::Client,
     apis: &[String],
     senders: &[(SigningKey, Address)],
     first: u64,
-    rate: usize,
-    secs: u64,
-) -> anyhow::Result<u64> {
+    per_sender: u64,
+    pace: Option<Duration>,
+) -> anyhow::Result<(u64, Instant)> {
     let threads = 8;
-    let per_sender = (rate as u64 * secs).div_ceil(senders.len() as u64);
     let sink = Address([0xcc; 20]);
     let mut batches: Vec<Vec<(usize, Vec<String>)>> = vec![Vec::new(); threads];
     for (i, (key, _)) in senders.iter().enumerate() {
@@ -205,7 +207,6 @@ fn offer(
             .collect();
         batches[i % threads].push((i % apis.len(), txs));
     }
-    let interval = Duration::from_secs_f64(threads as f64 / rate as f64);
     let start = Instant::now();
     let workers: Vec<_> = batches
         .into_iter()
@@ -213,13 +214,16 @@ fn offer(
             let (http, apis) = (http.clone(), apis.to_vec());
             std::thread::spawn(move || -> anyhow::Result<()> {
                 let mut k = 0u32;
+                // Interleave accounts so every API is busy.
                 let longest = batch.iter().map(|(_, t)| t.len()).max().unwrap_or(0);
                 for n in 0..longest {
                     for (api, txs) in &batch {
                         let Some(tx) = txs.get(n) else { continue };
-                        let due = start + interval * k;
-                        if let Some(wait) = due.checked_duration_since(Instant::now()) {
-                            std::thread::sleep(wait);
+                        if let Some(p) = pace {
+                            let due = start + p * k;
+                            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                                std::thread::sleep(wait);
+                            }
                         }
                         k += 1;
                         submit(&http, &apis[*api], tx)?;
@@ -233,7 +237,7 @@ fn offer(
         w.join()
             .map_err(|_| anyhow::anyhow!("a submitter panicked"))??;
     }
-    Ok(per_sender * senders.len() as u64)
+    Ok((per_sender * senders.len() as u64, start))
 }
 
 fn main() -> anyhow::Result<()> {
@@ -311,44 +315,13 @@ fn main() -> anyhow::Result<()> {
     // 2. Throughput, with latency sampled under load by account 1.
     let per = total / n_accounts;
     let senders: Vec<(SigningKey, Address)> = accts[2..2 + n_accounts].to_vec();
-    let sink = Address([0xbb; 20]);
-    let threads = 8;
-    let mut batches: Vec<Vec<(usize, Vec<String>)>> = vec![Vec::new(); threads];
-    for (i, (key, _)) in senders.iter().enumerate() {
-        let txs: Vec<String> = (0..per as u64)
-            .map(|n| hex::encode(signed(key, n, sink, 1).to_bytes()))
-            .collect();
-        // Each account's transfers go to one API, in nonce order.
-        batches[i % threads].push((i % apis.len(), txs));
-    }
     let stop = Arc::new(AtomicBool::new(false));
     let loaded = {
         let (http, apis, key, stop) =
             (http.clone(), apis.clone(), accts[1].0.clone(), stop.clone());
         std::thread::spawn(move || latencies(&http, &apis, &key, 0, 10_000, Some(&stop)))
     };
-    let start = Instant::now();
-    let workers: Vec<_> = batches
-        .into_iter()
-        .map(|batch| {
-            let (http, apis) = (http.clone(), apis.clone());
-            std::thread::spawn(move || -> anyhow::Result<()> {
-                // Interleave accounts so every API is busy.
-                let longest = batch.iter().map(|(_, t)| t.len()).max().unwrap_or(0);
-                for n in 0..longest {
-                    for (api, txs) in &batch {
-                        let Some(tx) = txs.get(n) else { continue };
-                        submit(&http, &apis[*api], tx)?;
-                    }
-                }
-                Ok(())
-            })
-        })
-        .collect();
-    for w in workers {
-        w.join()
-            .map_err(|_| anyhow::anyhow!("a submitter panicked"))??;
-    }
+    let (_, start) = offer(&http, &apis, &senders, 0, per as u64, None)?;
     let submitted = start.elapsed().as_secs_f64();
     loop {
         let done = applied(&http, &apis[0], &senders)?;
@@ -397,8 +370,9 @@ fn main() -> anyhow::Result<()> {
             (http.clone(), apis.clone(), accts[0].0.clone(), stop.clone());
         std::thread::spawn(move || latencies(&http, &apis, &key, 20, 10_000, Some(&stop)))
     };
-    let t = Instant::now();
-    let offered = offer(&http, &apis, &senders, per as u64, rate, secs)?;
+    let per_sender = (rate as u64 * secs).div_ceil(senders.len() as u64);
+    let pace = Duration::from_secs_f64(8.0 / rate as f64);
+    let (offered, t) = offer(&http, &apis, &senders, per as u64, per_sender, Some(pace))?;
     let offered_s = t.elapsed().as_secs_f64();
     loop {
         if applied(&http, &apis[0], &senders)? >= before + offered {

@@ -375,7 +375,7 @@ fn write_vk(path: &std::path::Path, seed: u64) {
 
 #[test]
 fn a_validator_starts_only_with_the_keys_genesis_pins() {
-    use crate::config::{KeyFiles, key_file_names, write_testnet_with_keys};
+    use crate::config::{KeyFiles, key_file_names, write_testnet_with};
     let p = SealProof::StackedDrg2KiBV1_1;
     let dir = tempfile::tempdir().unwrap();
     // The WindowPoSt key stands in for both circuits (the PoRep key takes
@@ -383,7 +383,7 @@ fn a_validator_starts_only_with_the_keys_genesis_pins() {
     let src = dir.path().join("key.vk");
     write_vk(&src, 5);
     let net = dir.path().join("net");
-    let g = write_testnet_with_keys(
+    let g = write_testnet_with(
         &net,
         4,
         1,
@@ -394,6 +394,7 @@ fn a_validator_starts_only_with_the_keys_genesis_pins() {
             porep: src.clone(),
             window_post: src,
         }],
+        &mut commonware_utils::sys_rng(),
     )
     .unwrap();
     assert_eq!(g.sector_sizes.len(), 1);

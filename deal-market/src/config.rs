@@ -514,25 +514,10 @@ pub struct KeyFiles {
     pub window_post: PathBuf,
 }
 
-/// [`write_testnet`], allowing the sector sizes of `key_files`: genesis
-/// pins their digests and `dir/keys/` holds copies every home points at.
-pub fn write_testnet_with_keys(
-    dir: &Path,
-    validators: usize,
-    accounts: usize,
-    ports: Ports,
-    params: Params,
-    key_files: &[KeyFiles],
-) -> Result<GenesisFile, ConfigError> {
-    let mut rng = commonware_utils::sys_rng();
-    write_testnet_with(
-        dir, validators, accounts, ports, params, key_files, &mut rng,
-    )
-}
-
-/// [`write_testnet_with_keys`] with the keys, shares and randomness drawn
-/// from `rng` (the simulation passes its seeded runtime, so a seed fixes
-/// the genesis).
+/// [`write_testnet`], allowing the sector sizes of `key_files` (genesis
+/// pins their digests; `dir/keys/` holds copies every home points at),
+/// with the keys, shares and randomness drawn from `rng` (the simulation
+/// passes its seeded runtime, so a seed fixes the genesis).
 pub fn write_testnet_with(
     dir: &Path,
     validators: usize,

@@ -4,9 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use cairn_deal_market::config::{
-    Home, KeyFiles, ParamsFile, Ports, read_json, write_testnet_with_keys,
-};
+use cairn_deal_market::config::{Home, KeyFiles, ParamsFile, Ports, read_json, write_testnet_with};
 use cairn_deal_market::node;
 use cairn_ledger::Params;
 use cairn_proofs::sector::SealProof;
@@ -140,8 +138,16 @@ fn main() -> anyhow::Result<()> {
                     window_post,
                 });
             }
-            let g = write_testnet_with_keys(&dir, validators, accounts, ports, params, &keys)
-                .with_context(|| format!("writing a testnet in {}", dir.display()))?;
+            let g = write_testnet_with(
+                &dir,
+                validators,
+                accounts,
+                ports,
+                params,
+                &keys,
+                &mut commonware_utils::sys_rng(),
+            )
+            .with_context(|| format!("writing a testnet in {}", dir.display()))?;
             println!("genesis   {}", dir.join("genesis.json").display());
             println!(
                 "accounts  {} (secret keys: a demo network only)",
