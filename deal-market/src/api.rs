@@ -32,7 +32,7 @@ use axum::http::StatusCode;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use cairn_ledger::codec::Decode as _;
+use cairn_ledger::codec::{Decode as _, Encode as _};
 use cairn_ledger::ids::{Address, DealId, ProviderId};
 use cairn_ledger::state::{Deal, Provider, Sector};
 use cairn_ledger::{Manifest, SignedTx, State};
@@ -281,6 +281,7 @@ fn provider_json(id: ProviderId, p: &Provider) -> Value {
         "seal_proof": p.seal_proof.name(),
         "sector_size": p.seal_proof.sector_size(),
         "price_per_byte_epoch": amount(p.price_per_byte_epoch),
+        "capacity": p.capacity,
         "collateral": amount(p.collateral),
         "deposits": amount(p.deposits),
         "proven": p.proven.iter().map(|(d, e)| json!({ "deadline": d, "window_open": e.0 })).collect::<Vec<_>>(),
@@ -310,6 +311,7 @@ fn deal_json(id: DealId, d: &Deal) -> Value {
     json!({
         "id": id.0,
         "state": format!("{:?}", d.state),
+        "proposal": hex::encode(cairn_ledger::proposal_hash(&p.to_bytes())),
         "piece": p.piece.to_string(),
         "piece_size": p.piece_size,
         "client": p.client.to_string(),

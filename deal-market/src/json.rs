@@ -34,6 +34,9 @@ pub fn event_json(e: &Event) -> Value {
             "kind": "ProviderRegistered", "provider": provider.0, "owner": owner.to_string(),
             "seal_proof": seal_proof.name(),
         }),
+        Event::ProviderUpdated { provider } => json!({
+            "kind": "ProviderUpdated", "provider": provider.0,
+        }),
         Event::CollateralChanged {
             provider,
             added,

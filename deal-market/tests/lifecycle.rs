@@ -275,6 +275,7 @@ fn lifecycle_with_real_proofs_through_four_validators() -> anyhow::Result<()> {
             multiaddrs: vec!["/ip4/127.0.0.1/tcp/4001".into()],
             seal_proof: P,
             price_per_byte_epoch: 0,
+            capacity: 1 << 30,
             collateral: REGISTERED_COLLATERAL,
         }),
     )?;

@@ -50,6 +50,20 @@ impl State {
             TxBody::EscrowAdd { amount } => self.handle_escrow_add(sender, *amount)?,
             TxBody::EscrowWithdraw { amount } => self.handle_escrow_withdraw(sender, *amount)?,
             TxBody::RegisterProvider(reg) => self.handle_register(sender, reg)?,
+            TxBody::UpdateProvider {
+                provider,
+                peer_id,
+                multiaddrs,
+                price_per_byte_epoch,
+                capacity,
+            } => self.handle_update_provider(
+                sender,
+                *provider,
+                peer_id,
+                multiaddrs,
+                *price_per_byte_epoch,
+                *capacity,
+            )?,
             TxBody::AddCollateral { provider, amount } => {
                 self.handle_add_collateral(sender, *provider, *amount)?
             }
@@ -210,6 +224,7 @@ impl State {
                 multiaddrs: reg.multiaddrs.clone(),
                 seal_proof: reg.seal_proof,
                 price_per_byte_epoch: reg.price_per_byte_epoch,
+                capacity: reg.capacity,
                 collateral: reg.collateral,
                 deposits: 0,
                 next_deadline: 0,
@@ -228,6 +243,32 @@ impl State {
                 withdrawn: 0,
             },
         ])
+    }
+
+    fn handle_update_provider(
+        &mut self,
+        owner: Address,
+        provider: ProviderId,
+        peer_id: &[u8],
+        multiaddrs: &[String],
+        price_per_byte_epoch: Amount,
+        capacity: u64,
+    ) -> Result<Vec<Event>, Refusal> {
+        self.owned_provider(owner, provider)?;
+        if multiaddrs.len() > MAX_MULTIADDRS {
+            return Err(Refusal::Count {
+                what: "multiaddrs",
+                got: multiaddrs.len(),
+                max: MAX_MULTIADDRS,
+            });
+        }
+        if let Some(p) = self.providers.get_mut(&provider) {
+            p.peer_id = peer_id.to_vec();
+            p.multiaddrs = multiaddrs.to_vec();
+            p.price_per_byte_epoch = price_per_byte_epoch;
+            p.capacity = capacity;
+        }
+        Ok(vec![Event::ProviderUpdated { provider }])
     }
 
     /// The provider, if `signer` is its owner.

@@ -52,6 +52,11 @@ pub enum Event {
         /// Its sector size.
         seal_proof: SealProof,
     },
+    /// A provider changed its addresses, ask or capacity.
+    ProviderUpdated {
+        /// Its id.
+        provider: ProviderId,
+    },
     /// Collateral added (positive) or withdrawn.
     CollateralChanged {
         /// The provider.

@@ -143,6 +143,7 @@ impl State {
             let seal_proof = cairn_proofs::sector::SealProof::from_id(u64::from(tag))
                 .map_err(|_| DecodeError::Invalid { what: "seal proof" })?;
             let price_per_byte_epoch = r.u128("ask")?;
+            let capacity = r.u64("capacity")?;
             let collateral = r.u128("collateral")?;
             let deposits = r.u128("deposits")?;
             let next_deadline = r.u64("next deadline")?;
@@ -160,6 +161,7 @@ impl State {
                     multiaddrs,
                     seal_proof,
                     price_per_byte_epoch,
+                    capacity,
                     collateral,
                     deposits,
                     next_deadline,

@@ -52,6 +52,8 @@ pub struct Provider {
     pub seal_proof: SealProof,
     /// Lowest price per padded byte per epoch.
     pub price_per_byte_epoch: Amount,
+    /// Padded bytes of deals it offers to hold (advertised).
+    pub capacity: u64,
     /// Free collateral: pays fault fees and pre-commit deposits.
     pub collateral: Amount,
     /// Pre-commit deposits held.
@@ -465,6 +467,7 @@ impl State {
             }
             w.u8(seal_proof_tag(p.seal_proof));
             w.u128(p.price_per_byte_epoch);
+            w.u64(p.capacity);
             w.u128(p.collateral);
             w.u128(p.deposits);
             w.u64(p.next_deadline);

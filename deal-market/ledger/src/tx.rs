@@ -220,6 +220,8 @@ pub struct Registration {
     pub seal_proof: SealProof,
     /// Lowest price it accepts, per padded byte per epoch.
     pub price_per_byte_epoch: Amount,
+    /// Padded bytes of deals it offers to hold (advertised, not enforced).
+    pub capacity: u64,
     /// Moved from the owner's balance to the provider's collateral.
     pub collateral: Amount,
 }
@@ -247,6 +249,19 @@ pub enum TxBody {
     },
     /// Register a provider owned by the sender.
     RegisterProvider(Registration),
+    /// Change where a provider listens and what it sells (sent by the owner).
+    UpdateProvider {
+        /// The provider.
+        provider: ProviderId,
+        /// Its libp2p peer id's bytes.
+        peer_id: Vec<u8>,
+        /// Where to dial it.
+        multiaddrs: Vec<String>,
+        /// Lowest price it accepts, per padded byte per epoch.
+        price_per_byte_epoch: Amount,
+        /// Padded bytes of deals it offers to hold.
+        capacity: u64,
+    },
     /// Move tokens from the owner's balance to the provider's collateral.
     AddCollateral {
         /// The provider (owned by the sender).
@@ -312,6 +327,15 @@ pub enum TxBody {
     },
 }
 
+fn multiaddrs_decode(r: &mut Reader<'_>) -> Result<Vec<String>, DecodeError> {
+    let n = r.len(MAX_MULTIADDRS, 4, "multiaddrs")?;
+    let mut multiaddrs = Vec::with_capacity(n);
+    for _ in 0..n {
+        multiaddrs.push(r.string(MAX_MULTIADDR, "multiaddr")?);
+    }
+    Ok(multiaddrs)
+}
+
 fn seal_proof_decode(r: &mut Reader<'_>) -> Result<SealProof, DecodeError> {
     let id = r.u8("seal proof")?;
     SealProof::from_id(u64::from(id)).map_err(|_| DecodeError::Invalid { what: "seal proof" })
@@ -348,7 +372,25 @@ impl Encode for TxBody {
                 }
                 w.u8(seal_proof_tag(reg.seal_proof));
                 w.u128(reg.price_per_byte_epoch);
+                w.u64(reg.capacity);
                 w.u128(reg.collateral);
+            }
+            TxBody::UpdateProvider {
+                provider,
+                peer_id,
+                multiaddrs,
+                price_per_byte_epoch,
+                capacity,
+            } => {
+                w.u8(11);
+                w.put(provider);
+                w.bytes(peer_id);
+                w.len(multiaddrs.len());
+                for a in multiaddrs {
+                    w.str(a);
+                }
+                w.u128(*price_per_byte_epoch);
+                w.u64(*capacity);
             }
             TxBody::AddCollateral { provider, amount } => {
                 w.u8(4);
@@ -429,17 +471,14 @@ impl Decode for TxBody {
             3 => {
                 let worker = PublicKey::decode(r)?;
                 let peer_id = r.bytes(MAX_PEER_ID, "peer id")?;
-                let n = r.len(MAX_MULTIADDRS, 4, "multiaddrs")?;
-                let mut multiaddrs = Vec::with_capacity(n);
-                for _ in 0..n {
-                    multiaddrs.push(r.string(MAX_MULTIADDR, "multiaddr")?);
-                }
+                let multiaddrs = multiaddrs_decode(r)?;
                 TxBody::RegisterProvider(Registration {
                     worker,
                     peer_id,
                     multiaddrs,
                     seal_proof: seal_proof_decode(r)?,
                     price_per_byte_epoch: r.u128("price")?,
+                    capacity: r.u64("capacity")?,
                     collateral: r.u128("collateral")?,
                 })
             }
@@ -477,6 +516,13 @@ impl Decode for TxBody {
             10 => TxBody::DeclareRecovery {
                 provider: ProviderId::decode(r)?,
                 sectors: r.list(MAX_SECTORS_PER_TX, "sectors")?,
+            },
+            11 => TxBody::UpdateProvider {
+                provider: ProviderId::decode(r)?,
+                peer_id: r.bytes(MAX_PEER_ID, "peer id")?,
+                multiaddrs: multiaddrs_decode(r)?,
+                price_per_byte_epoch: r.u128("price")?,
+                capacity: r.u64("capacity")?,
             },
             tag => {
                 return Err(DecodeError::BadTag {

@@ -26,6 +26,7 @@ fn sample_txs() -> Vec<SignedTx> {
             multiaddrs: vec!["/ip4/1.2.3.4/tcp/1".into(), "/dns/x/tcp/2".into()],
             seal_proof: P2K,
             price_per_byte_epoch: 3,
+            capacity: 1 << 30,
             collateral: 4,
         }),
         TxBody::AddCollateral {
@@ -69,6 +70,13 @@ fn sample_txs() -> Vec<SignedTx> {
         TxBody::DeclareRecovery {
             provider: ProviderId(1),
             sectors: vec![SectorNumber(9)],
+        },
+        TxBody::UpdateProvider {
+            provider: ProviderId(1),
+            peer_id: vec![0, 36, 8, 1],
+            multiaddrs: vec!["/ip4/127.0.0.1/udp/4001/quic-v1".into()],
+            price_per_byte_epoch: 5,
+            capacity: 1 << 34,
         },
     ];
     bodies.into_iter().map(|b| kit.signed(&c, b)).collect()

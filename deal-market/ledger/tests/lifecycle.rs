@@ -618,3 +618,41 @@ fn collateral_keeps_its_minimum_while_sectors_live() {
     assert_eq!(w.kit.state.provider(w.provider).unwrap().collateral, min);
     conserved(&w.kit.state);
 }
+
+#[test]
+fn the_owner_updates_its_provider_and_no_one_else_can() {
+    let mut w = world();
+    let p = w.provider;
+    let update = |price| TxBody::UpdateProvider {
+        provider: p,
+        peer_id: vec![0, 36, 9],
+        multiaddrs: vec![
+            "/ip4/10.0.0.1/tcp/4001".into(),
+            "/ip4/10.0.0.1/udp/4001/quic-v1".into(),
+        ],
+        price_per_byte_epoch: price,
+        capacity: 77 << 30,
+    };
+    // Anyone but the owner (here: its worker) is refused, state unchanged.
+    let before = w.kit.state.provider(p).unwrap().clone();
+    let root = w.kit.state.root();
+    let r = w.kit.send(&w.worker.clone(), update(9));
+    assert!(
+        matches!(r.result, Err(Refusal::NotAuthorized { role: "owner", .. })),
+        "{:?}",
+        r.result
+    );
+    assert_eq!(w.kit.state.provider(p).unwrap(), &before);
+    assert_ne!(w.kit.state.root(), root, "only the worker's nonce moved");
+    // The owner's update takes effect.
+    let ev = w.kit.ok(&w.owner.clone(), update(9));
+    assert_eq!(ev, vec![Event::ProviderUpdated { provider: p }]);
+    let now = w.kit.state.provider(p).unwrap();
+    assert_eq!(now.multiaddrs.len(), 2);
+    assert_eq!(now.peer_id, vec![0, 36, 9]);
+    assert_eq!((now.price_per_byte_epoch, now.capacity), (9, 77 << 30));
+    assert_eq!(
+        now.collateral, before.collateral,
+        "collateral is not touched"
+    );
+}

@@ -186,6 +186,7 @@ impl Kit {
                 multiaddrs: vec!["/ip4/127.0.0.1/tcp/4001".into()],
                 seal_proof: P2K,
                 price_per_byte_epoch: ask,
+                capacity: 1 << 40,
                 collateral,
             }),
         );
