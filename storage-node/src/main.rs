@@ -1,0 +1,217 @@
+//! `cairn-node`: the storage provider daemon and its operator commands.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use cairn_node::config::{Home, NodeConfig};
+use cairn_node::store::PieceStore;
+use clap::{Parser, Subcommand};
+
+/// A Cairn storage provider.
+#[derive(Debug, Parser)]
+#[command(name = "cairn-node", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Write a new home: config.toml, owner and worker keys, libp2p identity.
+    Init(InitArgs),
+    /// Run the node from its home until Ctrl-C or SIGTERM.
+    Run {
+        /// The node's home.
+        #[arg(long)]
+        home: PathBuf,
+    },
+    /// The node's deals.
+    Deals {
+        #[command(subcommand)]
+        cmd: DealsCmd,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DealsCmd {
+    /// Every proposal the node accepted, with its state.
+    List {
+        /// The node's home.
+        #[arg(long)]
+        home: PathBuf,
+        /// One JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct InitArgs {
+    /// Where to write the home.
+    #[arg(long)]
+    home: PathBuf,
+    /// The validator API to follow.
+    #[arg(long, default_value = "http://127.0.0.1:26657")]
+    ledger: String,
+    /// libp2p listen addresses (repeat the flag for several).
+    #[arg(long = "listen")]
+    listen: Vec<String>,
+    /// Prometheus metrics address.
+    #[arg(long, default_value = "127.0.0.1:9101")]
+    metrics_addr: String,
+    /// Sector size (one genesis allows), e.g. 8MiB or 2KiB.
+    #[arg(long, default_value = "8MiB")]
+    sector_size: String,
+    /// Lowest price per padded byte per epoch.
+    #[arg(long, default_value_t = 1)]
+    price: u64,
+    /// Padded bytes of deals to take, e.g. 100GiB.
+    #[arg(long, default_value = "64GiB")]
+    capacity: String,
+    /// Collateral to lock at registration.
+    #[arg(long, default_value_t = 10_000_000)]
+    collateral: u64,
+    /// Market escrow to keep for deals' provider collateral.
+    #[arg(long, default_value_t = 10_000_000)]
+    escrow: u64,
+    /// Epochs a deal's start must leave for sealing.
+    #[arg(long, default_value_t = 360)]
+    start_delay: u64,
+}
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,libp2p=warn".into()),
+        )
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.cmd {
+        Cmd::Init(a) => init(a),
+        Cmd::Run { home } => run(home),
+        Cmd::Deals {
+            cmd: DealsCmd::List { home, json },
+        } => deals_list(home, json),
+    }
+}
+
+fn init(a: InitArgs) -> Result<()> {
+    let mut cfg = NodeConfig {
+        ledger: a.ledger,
+        metrics_addr: a.metrics_addr,
+        sector_size: a.sector_size,
+        price_per_byte_epoch: a.price,
+        capacity: a.capacity,
+        collateral: a.collateral,
+        escrow: a.escrow,
+        start_delay: a.start_delay,
+        ..NodeConfig::default()
+    };
+    if !a.listen.is_empty() {
+        cfg.listen = a.listen;
+    }
+    let home = Home::init(&a.home, &cfg)?;
+    let owner = cairn_types::keys::Keypair::load(&home.path(&cfg.owner_key))?;
+    let worker = cairn_types::keys::Keypair::load(&home.path(&cfg.worker_key))?;
+    println!("home      {}", a.home.display());
+    println!(
+        "owner     {} (fund it: registration locks {} collateral, deals {} of escrow)",
+        owner.address(),
+        cfg.collateral,
+        cfg.escrow
+    );
+    println!("worker    {}", worker.address());
+    println!("start it  cairn-node run --home {}", a.home.display());
+    Ok(())
+}
+
+fn run(home: PathBuf) -> Result<()> {
+    let home =
+        Home::load(&home).with_context(|| format!("loading the node at {}", home.display()))?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    rt.block_on(async move {
+        let shutdown = async {
+            #[cfg(unix)]
+            {
+                let mut term =
+                    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    {
+                        Ok(s) => s,
+                        Err(e) => {
+                            tracing::error!("cannot watch SIGTERM: {e}");
+                            let _ = tokio::signal::ctrl_c().await;
+                            return;
+                        }
+                    };
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            #[cfg(not(unix))]
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("stopping");
+        };
+        cairn_node::host::run(home, shutdown).await
+    })?;
+    Ok(())
+}
+
+fn deals_list(home: PathBuf, json: bool) -> Result<()> {
+    let home = Home::load(&home)?;
+    let records = PieceStore::read_only_records(&home.data_dir())?.unwrap_or_default();
+    if json {
+        let v: Vec<_> = records
+            .iter()
+            .map(|r| {
+                let p = &r.deal.proposal;
+                serde_json::json!({
+                    "proposal": r.deal.id().to_string(),
+                    "state": r.state.name(),
+                    "deal_id": match r.state {
+                        cairn_node::store::ProposalState::Published(d)
+                        | cairn_node::store::ProposalState::Ended(d) => Some(d.0),
+                        _ => None,
+                    },
+                    "piece": p.piece.to_string(),
+                    "piece_size": p.piece_size,
+                    "received": r.received,
+                    "client": p.client.to_string(),
+                    "label": String::from_utf8_lossy(&p.label),
+                    "start": p.start.0,
+                    "end": p.end.0,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    println!(
+        "{:<18} {:<13} {:>8} {:>10} {:>12}  label",
+        "proposal", "state", "deal", "size", "received"
+    );
+    for r in &records {
+        let p = &r.deal.proposal;
+        let deal = match r.state {
+            cairn_node::store::ProposalState::Published(d)
+            | cairn_node::store::ProposalState::Ended(d) => d.0.to_string(),
+            _ => "-".into(),
+        };
+        println!(
+            "{:<18} {:<13} {:>8} {:>10} {:>12}  {}",
+            &r.deal.id().to_string()[..16],
+            r.state.name(),
+            deal,
+            p.piece_size,
+            r.received,
+            String::from_utf8_lossy(&p.label)
+        );
+    }
+    Ok(())
+}
