@@ -11,6 +11,7 @@ mod gateway;
 mod ledger_api;
 mod ledger_cmd;
 mod local;
+mod network;
 mod progress;
 mod remote;
 mod s3client;
@@ -71,6 +72,30 @@ enum Command {
         /// Data directory.
         #[arg(long)]
         data_dir: Option<PathBuf>,
+    },
+    /// Place a DAG from the local store with storage providers: erasure
+    /// coded, one deal per piece, published on the ledger with its manifest.
+    Place {
+        /// Root CID (as `cairn add` printed it).
+        cid: String,
+        /// Data shards.
+        #[arg(long, default_value_t = 4)]
+        k: u8,
+        /// Parity shards.
+        #[arg(long, default_value_t = 2)]
+        m: u8,
+        /// Deal duration in epochs.
+        #[arg(long, default_value_t = 2_000)]
+        duration: u64,
+        /// Highest price accepted per padded byte per epoch.
+        #[arg(long, default_value_t = 10)]
+        max_price: u128,
+        /// Data directory.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// One JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
     },
     /// Print a file's Filecoin piece commitment: piece CIDs, padded and unpadded size.
     Commp {
@@ -196,7 +221,42 @@ fn run(cli: Cli) -> Result<()> {
             cid,
             output,
             data_dir,
-        } => local::get(&cid, &output, &config.data_dir(data_dir.as_deref())?),
+        } => {
+            let dir = config.data_dir(data_dir.as_deref())?;
+            // With --ledger (or CAIRN_LEDGER), content absent here comes
+            // from the providers the ledger names.
+            match (&cli_ledger.ledger, cid.parse::<cid::Cid>()) {
+                (Some(ledger), Ok(c)) if !network::held_locally(&dir, &c) => {
+                    network::get(&c, &output, ledger)
+                }
+                _ => local::get(&cid, &output, &dir),
+            }
+        }
+        Command::Place {
+            cid,
+            k,
+            m,
+            duration,
+            max_price,
+            data_dir,
+            json,
+        } => {
+            let settings = ledger_context(&cli_ledger, &config, ledger_cmd::Output { json })?;
+            network::place(network::PlaceArgs {
+                cid: &cid,
+                data_dir: &config.data_dir(data_dir.as_deref())?,
+                ledger: &settings.ledger,
+                wallet: &settings.wallet,
+                policy: cairn_gateway::net::place::Policy {
+                    k,
+                    m,
+                    duration,
+                    max_price_per_byte_epoch: max_price,
+                    ..Default::default()
+                },
+                json,
+            })
+        }
         Command::Car {
             command:
                 CarCommand::Export {

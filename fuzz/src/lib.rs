@@ -20,7 +20,8 @@
 //! - [`groth16_proof`]: Groth16 proof bytes (curve and subgroup checks);
 //! - [`groth16_keys`]: verifying keys and parameter files;
 //! - [`ledger_tx`]: signed ledger transactions;
-//! - [`validator_block`]: the deal-market chain's blocks.
+//! - [`validator_block`]: the deal-market chain's blocks;
+//! - [`p2p_messages`]: the storage network's libp2p protocol frames.
 //!
 //! The proof targets' known-honest proofs live in [`proofs_fixture`].
 
@@ -33,6 +34,7 @@ mod cid_text;
 mod groth16;
 mod groth16_keys;
 mod ledger;
+mod p2p;
 mod pb;
 mod phase_outputs;
 mod piece_cid;
@@ -47,6 +49,7 @@ pub use cid_text::cid_parse;
 pub use groth16::groth16_proof;
 pub use groth16_keys::groth16_keys;
 pub use ledger::ledger_tx;
+pub use p2p::p2p_messages;
 pub use pb::dag_pb;
 pub use phase_outputs::proofs_phase_outputs;
 pub use piece_cid::piece_cid;
@@ -60,7 +63,7 @@ pub use s3::{PART_ONE, fixture_object};
 pub type Target = fn(&[u8]);
 
 /// Every target, by name, for the replay test and tools.
-pub const TARGETS: [(&str, Target); 12] = [
+pub const TARGETS: [(&str, Target); 13] = [
     ("car_reader", car_reader),
     ("dag_pb", dag_pb),
     ("cid_parse", cid_parse),
@@ -73,4 +76,5 @@ pub const TARGETS: [(&str, Target); 12] = [
     ("groth16_keys", groth16_keys),
     ("ledger_tx", ledger_tx),
     ("validator_block", validator_block),
+    ("p2p_messages", p2p_messages),
 ];

@@ -158,7 +158,8 @@ fn every_target_is_replayed() {
             "groth16_proof",
             "groth16_keys",
             "ledger_tx",
-            "validator_block"
+            "validator_block",
+            "p2p_messages"
         ]
     );
     for name in names {
@@ -169,4 +170,9 @@ fn every_target_is_replayed() {
 #[test]
 fn validator_block() {
     replay("validator_block", cairn_fuzz::validator_block);
+}
+
+#[test]
+fn p2p_messages() {
+    replay("p2p_messages", cairn_fuzz::p2p_messages);
 }

@@ -15,5 +15,6 @@
 pub mod control;
 pub mod ipfs;
 pub mod metrics;
+pub mod net;
 pub mod s3;
 pub mod server;

@@ -259,7 +259,13 @@ fn write_fuzz_seeds() {
     let mut put = |kind: u8, name: &str, framed: Vec<u8>| {
         let name: String = name
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '-'
+                }
+            })
             .collect();
         let name = name.trim_end_matches('-');
         let mut bytes = vec![kind];

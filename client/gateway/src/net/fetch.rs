@@ -1,0 +1,442 @@
+//! Reading an upload back from its providers, with nothing but the ledger.
+//!
+//! [`locate`] reads the upload's manifest (layout and each shard's piece
+//! CommPs) and its deals (which provider holds which piece) from the
+//! ledger. A [`Fetcher`] then serves CAR byte ranges: each stripe it needs
+//! comes from `k` shards fetched in parallel, data shards first (no
+//! decoding), parity in their place for a provider that is down, slow or
+//! refuses. Every block is checked against its CID ([`Fetcher::block`]);
+//! a block that fails is decoded again without each suspect data shard in
+//! turn, and the shard whose exclusion makes it verify is marked bad and
+//! avoided from then on. Decoded stripes are cached (a few, bounded).
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::ops::Range;
+use std::sync::{Arc, Mutex};
+
+use cairn_dag::varint;
+use cairn_erasure::{Layout, StripeDecoder};
+use cairn_ledger::CommP;
+use cairn_types::ledger::{DealInfo, LedgerClient};
+use cairn_types::p2p::Client;
+use cairn_types::{RetrieveRequest, RetrieveResponse};
+use cid::Cid;
+use serde::Deserialize;
+
+use super::{NetError, Provider, providers};
+
+/// Decoded stripes kept.
+const CACHE_STRIPES: usize = 32;
+
+/// One shard of an upload: its pieces and who holds each.
+#[derive(Debug, Clone)]
+pub struct ShardSource {
+    /// Per segment: the piece and its provider (if a live deal names one).
+    pub pieces: Vec<(CommP, Option<Provider>)>,
+}
+
+/// Where an upload is, from the ledger.
+#[derive(Debug, Clone)]
+pub struct Located {
+    /// The root CID's string.
+    pub root: String,
+    /// The layout.
+    pub layout: Layout,
+    /// Per shard.
+    pub shards: Vec<ShardSource>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ManifestJson {
+    car_len: u64,
+    segment_size: u64,
+    k: u8,
+    m: u8,
+    shards: Vec<Vec<String>>,
+}
+
+fn commp_hex(s: &str) -> Option<CommP> {
+    let b: [u8; 32] = hex::decode(s).ok()?.try_into().ok()?;
+    Some(CommP(b))
+}
+
+/// Reads the manifest and deals of `root` (the CID string the upload was
+/// labelled with) from the ledger.
+pub async fn locate(ledger: &LedgerClient, root: &str) -> Result<Located, NetError> {
+    let bad = |reason: String| NetError::BadManifest {
+        root: root.to_owned(),
+        reason,
+    };
+    let manifests: Vec<ManifestJson> = ledger.get_as(&format!("/manifests/{root}")).await?;
+    // The latest manifest of this root (a re-upload supersedes).
+    let m = manifests
+        .into_iter()
+        .last()
+        .ok_or_else(|| NetError::NoManifest(root.to_owned()))?;
+    let layout = Layout::new(m.car_len, m.segment_size, m.k, m.m)?;
+    if m.shards.len() != layout.shards()
+        || m.shards.iter().any(|s| s.len() as u64 != layout.segments())
+    {
+        return Err(bad(format!(
+            "{} shards of {} pieces expected",
+            layout.shards(),
+            layout.segments()
+        )));
+    }
+    let deals: Vec<DealInfo> = ledger.get_as(&format!("/deals?label={root}")).await?;
+    let registry: HashMap<u64, Provider> = providers(ledger)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    // A piece's live deal names its provider; failing that, an ended one
+    // (its provider may still hold the bytes, and every block is checked).
+    let mut holder: HashMap<[u8; 32], (bool, u64)> = HashMap::new();
+    for d in &deals {
+        let live = matches!(d.state.as_str(), "Published" | "Active");
+        if let Some(c) = commp_hex(&d.piece) {
+            let e = holder.entry(c.0).or_insert((live, d.provider));
+            if live && !e.0 {
+                *e = (live, d.provider);
+            }
+        }
+    }
+    let mut shards = Vec::with_capacity(m.shards.len());
+    for s in &m.shards {
+        let mut pieces = Vec::with_capacity(s.len());
+        for p in s {
+            let c = commp_hex(p).ok_or_else(|| bad(format!("piece {p:?} is not a CommP")))?;
+            let provider = holder
+                .get(&c.0)
+                .and_then(|(_, id)| registry.get(id))
+                .cloned();
+            pieces.push((c, provider));
+        }
+        shards.push(ShardSource { pieces });
+    }
+    Ok(Located {
+        root: root.to_owned(),
+        layout,
+        shards,
+    })
+}
+
+/// Decoded stripes by (segment, stripe), with their insertion order.
+type StripeCache = (HashMap<(u64, u64), Arc<Vec<u8>>>, VecDeque<(u64, u64)>);
+
+/// Serves verified CAR ranges and blocks of one located upload.
+#[derive(Debug)]
+pub struct Fetcher {
+    p2p: Client,
+    located: Located,
+    /// Shards found serving bad bytes or failing: asked last.
+    bad: Mutex<BTreeSet<u8>>,
+    cache: Mutex<StripeCache>,
+}
+
+impl Fetcher {
+    /// A fetcher over the libp2p client.
+    pub fn new(p2p: Client, located: Located) -> Self {
+        Self {
+            p2p,
+            located,
+            bad: Mutex::new(BTreeSet::new()),
+            cache: Mutex::new((HashMap::new(), VecDeque::new())),
+        }
+    }
+
+    /// The upload's layout.
+    pub fn layout(&self) -> &Layout {
+        &self.located.layout
+    }
+
+    /// Shards marked bad so far.
+    pub fn bad_shards(&self) -> BTreeSet<u8> {
+        self.bad.lock().map(|b| b.clone()).unwrap_or_default()
+    }
+
+    async fn shard_bytes(&self, shard: u8, segment: u64, stripe: u64) -> Result<Vec<u8>, String> {
+        let layout = &self.located.layout;
+        let (piece, provider) = self
+            .located
+            .shards
+            .get(usize::from(shard))
+            .and_then(|s| s.pieces.get(usize::try_from(segment).ok()?))
+            .ok_or("no such piece")?;
+        let p = provider.as_ref().ok_or("no deal names a provider")?;
+        let r = layout.stripe_in_piece(segment, stripe);
+        let req = RetrieveRequest {
+            piece: *piece,
+            offset: r.start,
+            len: u32::try_from(r.end - r.start).map_err(|_| "stripe too wide")?,
+        };
+        match self.p2p.retrieve(p.peer, p.addrs.clone(), req).await {
+            Ok(RetrieveResponse::Data(d)) if d.len() as u64 == r.end - r.start => Ok(d),
+            Ok(RetrieveResponse::Data(d)) => Err(format!(
+                "provider {} sent {} bytes, not {}",
+                p.id,
+                d.len(),
+                r.end - r.start
+            )),
+            Ok(RetrieveResponse::Refused(why)) => Err(format!("provider {}: {why}", p.id)),
+            Ok(other) => Err(format!("provider {}: unexpected {other:?}", p.id)),
+            Err(e) => Err(format!("provider {}: {e}", p.id)),
+        }
+    }
+
+    /// The CAR bytes of one stripe from `k` shards, never from `exclude`.
+    async fn stripe(
+        &self,
+        segment: u64,
+        stripe: u64,
+        exclude: &BTreeSet<u8>,
+    ) -> Result<Arc<Vec<u8>>, NetError> {
+        let use_cache = exclude.is_empty();
+        if use_cache
+            && let Some(hit) = self
+                .cache
+                .lock()
+                .ok()
+                .and_then(|c| c.0.get(&(segment, stripe)).cloned())
+        {
+            return Ok(hit);
+        }
+        let layout = self.located.layout;
+        let k = usize::from(layout.k());
+        let n = layout.shards();
+        let bad = self.bad_shards();
+        // Data shards first (no decoding needed), known-bad ones last.
+        let mut order: Vec<u8> = (0..u8::try_from(n).unwrap_or(u8::MAX))
+            .filter(|s| !exclude.contains(s))
+            .collect();
+        order.sort_by_key(|s| (bad.contains(s), usize::from(*s) >= k, *s));
+        let mut got: Vec<Option<Vec<u8>>> = vec![None; n];
+        let mut reasons = Vec::new();
+        let mut next = 0;
+        while got.iter().filter(|g| g.is_some()).count() < k && next < order.len() {
+            let want = k - got.iter().filter(|g| g.is_some()).count();
+            let batch: Vec<u8> = order.iter().skip(next).take(want).copied().collect();
+            next += batch.len();
+            let results = futures::future::join_all(
+                batch
+                    .iter()
+                    .map(|&s| async move { (s, self.shard_bytes(s, segment, stripe).await) }),
+            )
+            .await;
+            for (s, r) in results {
+                match r {
+                    Ok(d) => {
+                        if let Some(slot) = got.get_mut(usize::from(s)) {
+                            *slot = Some(d);
+                        }
+                    }
+                    Err(e) => {
+                        tracing::debug!(shard = s, segment, stripe, "shard fetch failed: {e}");
+                        reasons.push(format!("shard {s}: {e}"));
+                    }
+                }
+            }
+        }
+        let have = got.iter().filter(|g| g.is_some()).count();
+        if have < k {
+            return Err(NetError::Unavailable {
+                segment,
+                stripe,
+                have,
+                need: k,
+                reasons: reasons.join("; "),
+            });
+        }
+        let refs: Vec<Option<&[u8]>> = got.iter().map(|g| g.as_deref()).collect();
+        let mut out = Vec::new();
+        StripeDecoder::new(layout).decode(segment, stripe, &refs, &mut out)?;
+        let out = Arc::new(out);
+        if use_cache && let Ok(mut c) = self.cache.lock() {
+            c.0.insert((segment, stripe), out.clone());
+            c.1.push_back((segment, stripe));
+            while c.1.len() > CACHE_STRIPES {
+                if let Some(old) = c.1.pop_front() {
+                    c.0.remove(&old);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// CAR bytes `r`, decoded without the shards in `exclude`.
+    pub async fn range(&self, r: Range<u64>, exclude: &BTreeSet<u8>) -> Result<Vec<u8>, NetError> {
+        let layout = self.located.layout;
+        let mut out =
+            Vec::with_capacity(usize::try_from(r.end.saturating_sub(r.start)).unwrap_or(0));
+        for (j, t) in layout.stripes_for(r.clone()) {
+            let bytes = self.stripe(j, t, exclude).await?;
+            let sr = layout.stripe_range(j, t);
+            let from = r.start.max(sr.start) - sr.start;
+            let to = r.end.min(sr.end) - sr.start;
+            out.extend_from_slice(
+                bytes
+                    .get(usize::try_from(from).unwrap_or(0)..usize::try_from(to).unwrap_or(0))
+                    .unwrap_or_default(),
+            );
+        }
+        Ok(out)
+    }
+
+    /// A block at CAR bytes `r`, checked against `cid`; a failing block is
+    /// rebuilt without each suspect data shard in turn.
+    pub async fn block(&self, cid: &Cid, r: Range<u64>) -> Result<Vec<u8>, NetError> {
+        let data = self.range(r.clone(), &BTreeSet::new()).await?;
+        if cairn_dag::verify_block(cid, &data).is_ok() {
+            return Ok(data);
+        }
+        let layout = self.located.layout;
+        let mut suspects = BTreeSet::new();
+        for x in [r.start, r.end.saturating_sub(1)] {
+            if let Some(l) = layout.locate(x) {
+                suspects.insert(l.shard);
+            }
+        }
+        // A block can span every data shard of its stripes.
+        suspects.extend(0..layout.k());
+        for s in suspects {
+            let exclude = BTreeSet::from([s]);
+            let Ok(d) = self.range(r.clone(), &exclude).await else {
+                continue;
+            };
+            if cairn_dag::verify_block(cid, &d).is_ok() {
+                self.mark_bad(s, "a block");
+                return Ok(d);
+            }
+        }
+        Err(NetError::Corrupt {
+            cid: cid.to_string(),
+        })
+    }
+
+    fn mark_bad(&self, shard: u8, what: &str) {
+        tracing::warn!(root = %self.located.root, shard, "a provider served bad bytes ({what}); its shard was rebuilt from parity");
+        if let Ok(mut b) = self.bad.lock() {
+            b.insert(shard);
+        }
+        if let Ok(mut c) = self.cache.lock() {
+            c.0.clear();
+            c.1.clear();
+        }
+    }
+
+    /// The CAR header's length and roots, decoded without `exclude`.
+    async fn header(&self, exclude: &BTreeSet<u8>) -> Result<(u64, Vec<Cid>), NetError> {
+        let car_len = self.located.layout.car_len();
+        let bad_car = |reason: String| NetError::BadCar { offset: 0, reason };
+        let head = self.range(0..car_len.min(16), exclude).await?;
+        let (hlen, used) = varint::decode(&head).map_err(|e| bad_car(e.to_string()))?;
+        let end = (used as u64).saturating_add(hlen);
+        if end > car_len {
+            return Err(bad_car(format!("header of {hlen} bytes runs past the CAR")));
+        }
+        let header = self.range(0..end, exclude).await?;
+        let roots = cairn_dag::car::CarReader::new(std::io::Cursor::new(header))
+            .map_err(|e| bad_car(e.to_string()))?
+            .roots()
+            .to_vec();
+        if !roots.iter().any(|r| {
+            r.to_string() == self.located.root
+                || r.hash().to_bytes() == root_hash(&self.located.root)
+        }) {
+            return Err(bad_car(format!(
+                "the header's roots {roots:?} do not include {}",
+                self.located.root
+            )));
+        }
+        Ok((end, roots))
+    }
+
+    /// The frame at `offset`: its CID and the CAR range of its data, read
+    /// without `exclude`.
+    async fn frame(
+        &self,
+        offset: u64,
+        exclude: &BTreeSet<u8>,
+    ) -> Result<(Cid, Range<u64>), NetError> {
+        let car_len = self.located.layout.car_len();
+        let bad_car = |reason: String| NetError::BadCar { offset, reason };
+        let prefix = self
+            .range(offset..car_len.min(offset + 10 + 80), exclude)
+            .await?;
+        let (flen, vlen) = varint::decode(&prefix).map_err(|e| bad_car(e.to_string()))?;
+        let body = prefix.get(vlen..).unwrap_or_default();
+        let mut cursor = std::io::Cursor::new(body);
+        let cid = Cid::read_bytes(&mut cursor).map_err(|e| bad_car(format!("CID: {e}")))?;
+        let start = offset + vlen as u64 + cursor.position();
+        let end = (offset + vlen as u64).saturating_add(flen);
+        if end > car_len || start > end {
+            return Err(bad_car(format!("frame of {flen} bytes runs past the CAR")));
+        }
+        Ok((cid, start..end))
+    }
+
+    /// Every block of the CAR in order, each verified, passed to `each`;
+    /// returns the header's roots. Whatever fails to parse or verify is
+    /// read again without each data shard in turn.
+    pub async fn blocks(
+        &self,
+        mut each: impl FnMut(Cid, Vec<u8>) -> Result<(), NetError>,
+    ) -> Result<Vec<Cid>, NetError> {
+        let car_len = self.located.layout.car_len();
+        let k = self.located.layout.k();
+        let none = BTreeSet::new();
+        let (mut offset, roots) = match self.header(&none).await {
+            Ok(h) => h,
+            Err(first) => {
+                let mut found = None;
+                for s in 0..k {
+                    if let Ok(h) = self.header(&BTreeSet::from([s])).await {
+                        self.mark_bad(s, "the CAR header");
+                        found = Some(h);
+                        break;
+                    }
+                }
+                found.ok_or(first)?
+            }
+        };
+        while offset < car_len {
+            let normal = match self.frame(offset, &none).await {
+                Ok((cid, r)) => self.block(&cid, r.clone()).await.map(|d| (cid, r, d)),
+                Err(e) => Err(e),
+            };
+            let (cid, r, data) = match normal {
+                Ok(x) => x,
+                Err(first @ (NetError::Unavailable { .. } | NetError::Host(_))) => {
+                    return Err(first);
+                }
+                Err(first) => {
+                    let mut found = None;
+                    for s in 0..k {
+                        let ex = BTreeSet::from([s]);
+                        let Ok((cid, r)) = self.frame(offset, &ex).await else {
+                            continue;
+                        };
+                        if let Ok(d) = self.range(r.clone(), &ex).await
+                            && cairn_dag::verify_block(&cid, &d).is_ok()
+                        {
+                            self.mark_bad(s, "a frame header");
+                            found = Some((cid, r, d));
+                            break;
+                        }
+                    }
+                    found.ok_or(first)?
+                }
+            };
+            each(cid, data)?;
+            offset = r.end;
+        }
+        Ok(roots)
+    }
+}
+
+/// The multihash bytes of a CID string (empty if it does not parse).
+fn root_hash(root: &str) -> Vec<u8> {
+    root.parse::<Cid>()
+        .map(|c| c.hash().to_bytes())
+        .unwrap_or_default()
+}

@@ -1,0 +1,357 @@
+//! The storage network end to end with real processes: one validator, six
+//! `cairn-node` providers on loopback, `cairn add` + `cairn place` (4+2,
+//! one deal per piece, published with the manifest), then `cairn get
+//! --ledger` from an empty data dir: intact, with a provider serving
+//! corrupted bytes (caught by the CID check, rebuilt from parity), and with
+//! two providers killed.
+//!
+//! `cairn-validator` and `cairn-node` are other packages' binaries: taken
+//! from beside this test's executable (target/debug/), where `cargo test
+//! --workspace` puts them, or from `$CAIRN_VALIDATOR_BIN` / `$CAIRN_NODE_BIN`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use cairn_ledger::tx::TxBody;
+use cairn_types::keys::Keypair;
+use cairn_types::ledger::LedgerClient;
+use rand::{Rng, SeedableRng};
+use serde_json::Value;
+
+fn sibling_bin(env: &str, name: &str) -> PathBuf {
+    let bin = std::env::var_os(env).map(PathBuf::from).unwrap_or_else(|| {
+        std::env::current_exe()
+            .ok()
+            .and_then(|exe| Some(exe.parent()?.parent()?.join(name)))
+            .unwrap_or_default()
+    });
+    assert!(
+        bin.is_file(),
+        "{name} not found at {} (run `cargo test --workspace` or set {env})",
+        bin.display()
+    );
+    bin
+}
+
+struct Proc(Child, PathBuf);
+
+impl Proc {
+    fn spawn(cmd: &mut Command, log: PathBuf) -> Proc {
+        let f = std::fs::File::create(&log).unwrap();
+        Proc(cmd.stdout(Stdio::null()).stderr(f).spawn().unwrap(), log)
+    }
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.1).unwrap_or_default()
+    }
+    fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn read_json(p: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+}
+
+fn cairn(args: &[&str], ledger: &str, wallet: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .args(args)
+        .env_remove("CAIRN_CONFIG")
+        .env("CAIRN_LEDGER", ledger)
+        .env("CAIRN_WALLET", wallet)
+        .output()
+        .unwrap()
+}
+
+fn ok(out: Output, what: &str) -> String {
+    assert!(
+        out.status.success(),
+        "{what} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn place_then_get_from_providers_through_corruption_and_two_failures() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let validator_bin = sibling_bin("CAIRN_VALIDATOR_BIN", "cairn-validator");
+    let node_bin = sibling_bin("CAIRN_NODE_BIN", "cairn-node");
+
+    // The ledger.
+    let net = dir.join("net");
+    let out = Command::new(&validator_bin)
+        .args([
+            "testnet",
+            "--validators",
+            "1",
+            "--free-ports",
+            "--blocks-per-epoch",
+            "2",
+        ])
+        .args(["--sector-sizes", "2KiB", "--accounts", "3", "--dir"])
+        .arg(&net)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let url = format!(
+        "http://{}",
+        read_json(&net.join("0/validator.json"))["api_listen"]
+            .as_str()
+            .unwrap()
+    );
+    let accounts: Vec<Keypair> = read_json(&net.join("accounts.json"))
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let s = hex::decode(a["secret_key"].as_str().unwrap()).unwrap();
+            Keypair::from_secret(s.try_into().unwrap())
+        })
+        .collect();
+    let _validator = Proc::spawn(
+        Command::new(&validator_bin)
+            .args(["run", "--home"])
+            .arg(net.join("0")),
+        dir.join("validator.log"),
+    );
+    let ledger = LedgerClient::new(&url).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let chain_id = loop {
+        if let Ok(s) = ledger.status().await
+            && s.height >= 1
+        {
+            break s.chain_id;
+        }
+        assert!(Instant::now() < deadline, "the validator did not start");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+
+    // Six providers, funded by account 0.
+    let mut nodes = Vec::new();
+    let mut owners = Vec::new();
+    let funder = &accounts[0];
+    let mut nonce = ledger.account(&funder.address()).await.unwrap().nonce;
+    for i in 0..6 {
+        let home = dir.join(format!("node{i}"));
+        let out = Command::new(&node_bin)
+            .args(["init", "--home"])
+            .arg(&home)
+            .args([
+                "--ledger",
+                &url,
+                "--sector-size",
+                "2KiB",
+                "--metrics-addr",
+                "127.0.0.1:0",
+            ])
+            .args(["--listen", "/ip4/127.0.0.1/tcp/0", "--start-delay", "100"])
+            .args(["--collateral", "5000", "--escrow", "5000"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let owner = Keypair::load(&home.join("owner.json")).unwrap();
+        let tx = funder.sign_tx(
+            chain_id,
+            nonce,
+            TxBody::Transfer {
+                to: owner.address(),
+                amount: 100_000,
+            },
+        );
+        nonce += 1;
+        ledger.submit(&tx).await.unwrap().events().unwrap();
+        owners.push(owner);
+        nodes.push(Proc::spawn(
+            Command::new(&node_bin).args(["run", "--home"]).arg(&home),
+            home.join("node.log"),
+        ));
+    }
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let ps = ledger.providers().await.unwrap();
+        let mut ready = 0;
+        for o in &owners {
+            let a = ledger.account(&o.address()).await.unwrap();
+            if ps.iter().any(|p| p.owner == o.address().to_string()) && a.escrow.free >= 5000 {
+                ready += 1;
+            }
+        }
+        if ready == 6 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "providers not ready:\n{}",
+            nodes[0].log()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+
+    // The client: account 1's key as a wallet; a file added locally.
+    let wallet = dir.join("wallet.json");
+    accounts[1].save(&wallet).unwrap();
+    let mut bytes = vec![0u8; 60_000];
+    rand::rngs::StdRng::seed_from_u64(9).fill(&mut bytes[..]);
+    let file = dir.join("file.bin");
+    std::fs::write(&file, &bytes).unwrap();
+    let data = dir.join("client");
+    let data_s = data.to_str().unwrap();
+    let cid = ok(
+        cairn(
+            &["add", file.to_str().unwrap(), "--data-dir", data_s],
+            &url,
+            &wallet,
+        ),
+        "add",
+    )
+    .trim()
+    .to_owned();
+
+    // Placement: every shard on its own provider, every deal published.
+    let placed = ok(
+        cairn(
+            &[
+                "place",
+                &cid,
+                "--data-dir",
+                data_s,
+                "--duration",
+                "100",
+                "--json",
+            ],
+            &url,
+            &wallet,
+        ),
+        "place",
+    );
+    let v: Value = serde_json::from_str(placed.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        (v["cid"].as_str(), v["k"].as_u64(), v["m"].as_u64()),
+        (Some(cid.as_str()), Some(4), Some(2))
+    );
+    let shards = v["shards"].as_array().unwrap();
+    assert_eq!(shards.len(), 6);
+    let mut providers: Vec<u64> = shards
+        .iter()
+        .map(|s| s["provider"].as_u64().unwrap())
+        .collect();
+    assert!(
+        shards
+            .iter()
+            .all(|s| s["state"] == "published" && s["deal_id"].is_u64()),
+        "{v}"
+    );
+    providers.sort_unstable();
+    providers.dedup();
+    assert_eq!(providers.len(), 6, "one shard per provider: {v}");
+    let manifests = ledger.get(&format!("/manifests/{cid}")).await.unwrap();
+    let m = &manifests[0];
+    let segments = m["shards"][0].as_array().unwrap().len();
+    assert!(
+        segments > 1,
+        "a 60 kB object on 2 KiB sectors has several segments: {m}"
+    );
+    let deals = ledger.get(&format!("/deals?label={cid}")).await.unwrap();
+    assert_eq!(deals.as_array().unwrap().len(), 6 * segments);
+
+    // Read back from an empty data dir, through the providers alone.
+    let get = |name: &str| {
+        let out_file = dir.join(name);
+        let empty = dir.join(format!("empty-{name}"));
+        let out = cairn(
+            &[
+                "get",
+                &cid,
+                "-o",
+                out_file.to_str().unwrap(),
+                "--data-dir",
+                empty.to_str().unwrap(),
+            ],
+            &url,
+            &wallet,
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "get {name}: {stderr}");
+        assert_eq!(
+            std::fs::read(&out_file).unwrap(),
+            bytes,
+            "get {name}: bytes differ"
+        );
+        stderr
+    };
+    get("intact.bin");
+
+    // The provider of shard 0 (a data shard) corrupts every piece it holds.
+    let shard0 = shards[0]["provider"].as_u64().unwrap();
+    let owner0 = ledger.provider(shard0).await.unwrap().unwrap().owner;
+    let liar = owners
+        .iter()
+        .position(|o| o.address().to_string() == owner0)
+        .unwrap();
+    let pieces = dir.join(format!("node{liar}/data/pieces"));
+    let mut corrupted = 0;
+    for e in std::fs::read_dir(&pieces).unwrap() {
+        let p = e.unwrap().path();
+        let mut b = std::fs::read(&p).unwrap();
+        for x in b.iter_mut().step_by(97) {
+            *x ^= 0x5a;
+        }
+        std::fs::write(&p, b).unwrap();
+        corrupted += 1;
+    }
+    assert_eq!(corrupted, segments);
+    let said = get("repaired.bin");
+    assert!(said.contains("rebuilt from parity"), "{said}");
+
+    // Two providers down (the liar and shard 1's): still readable.
+    let shard1 = shards[1]["provider"].as_u64().unwrap();
+    let owner1 = ledger.provider(shard1).await.unwrap().unwrap().owner;
+    let second = owners
+        .iter()
+        .position(|o| o.address().to_string() == owner1)
+        .unwrap();
+    nodes[liar].kill();
+    nodes[second].kill();
+    get("degraded.bin");
+
+    // A third loss is one too many: the error says which shards failed.
+    let third = (0..6).find(|i| *i != liar && *i != second).unwrap();
+    nodes[third].kill();
+    let out = cairn(
+        &[
+            "get",
+            &cid,
+            "-o",
+            dir.join("lost.bin").to_str().unwrap(),
+            "--data-dir",
+            dir.join("empty-lost").to_str().unwrap(),
+        ],
+        &url,
+        &wallet,
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("of the 4 shards needed could be fetched"),
+        "{err}"
+    );
+    assert!(!dir.join("lost.bin").exists(), "no partial output");
+}
