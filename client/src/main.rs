@@ -73,6 +73,17 @@ enum Command {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// Where an upload's shards are: provider, deal and deal state per shard.
+    Status {
+        /// Root CID.
+        cid: String,
+        /// Data directory (for a placement still in progress).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// One JSON object: {"cid", "k", "m", "shards": [{"index", "provider", "deal_id", "state"}]}.
+        #[arg(long)]
+        json: bool,
+    },
     /// Place a DAG from the local store with storage providers: erasure
     /// coded, one deal per piece, published on the ledger with its manifest.
     Place {
@@ -231,6 +242,19 @@ fn run(cli: Cli) -> Result<()> {
                 }
                 _ => local::get(&cid, &output, &dir),
             }
+        }
+        Command::Status {
+            cid,
+            data_dir,
+            json,
+        } => {
+            let settings = ledger_context(&cli_ledger, &config, ledger_cmd::Output { json })?;
+            network::status(
+                &cid,
+                &config.data_dir(data_dir.as_deref())?,
+                &settings.ledger,
+                json,
+            )
         }
         Command::Place {
             cid,

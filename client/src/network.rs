@@ -275,3 +275,112 @@ impl<W: std::io::Write> std::io::Write for Counted<'_, W> {
         self.0.flush()
     }
 }
+
+/// The spelling of a ledger deal state in `cairn status`.
+fn deal_state(ledger_state: &str) -> &'static str {
+    match ledger_state {
+        "Published" => "published",
+        "Active" => "active",
+        "Expired" => "expired",
+        // Terminated for faults, or cancelled for never being sealed: the
+        // provider's collateral went.
+        _ => "slashed",
+    }
+}
+
+/// Rank of a state, least advanced first (a shard with several pieces
+/// reports its least advanced one).
+fn rank(state: &str) -> u8 {
+    match state {
+        "failed" => 0,
+        "proposed" => 1,
+        "transferring" => 2,
+        "published" => 3,
+        "active" => 4,
+        "expired" => 5,
+        _ => 6,
+    }
+}
+
+/// `cairn status CID`: each shard's provider, deal and deal state, from the
+/// ledger, or from a placement still in progress in the local data dir.
+pub fn status(cid: &str, data_dir: &Path, ledger: &str, json: bool) -> Result<()> {
+    let root: Cid = cid
+        .parse()
+        .with_context(|| format!("{cid:?} is not a CID"))?;
+    let root_s = root.to_string();
+    let ledger = LedgerClient::new(ledger)?;
+    let rt = runtime()?;
+    let manifests: Vec<serde_json::Value> =
+        rt.block_on(ledger.get_as(&format!("/manifests/{root_s}")))?;
+    let mut rows: Vec<(usize, Option<u64>, Option<u64>, String)> = Vec::new();
+    let (k, m);
+    if let Some(man) = manifests.last() {
+        k = man["k"].as_u64().unwrap_or(0);
+        m = man["m"].as_u64().unwrap_or(0);
+        let deals: Vec<cairn_types::ledger::DealInfo> =
+            rt.block_on(ledger.get_as(&format!("/deals?label={root_s}")))?;
+        let shards = man["shards"].as_array().cloned().unwrap_or_default();
+        for (i, pieces) in shards.iter().enumerate() {
+            let mut worst: Option<(u64, u64, &'static str)> = None;
+            for p in pieces.as_array().into_iter().flatten() {
+                let piece = p.as_str().unwrap_or_default();
+                // The latest deal for the piece.
+                let Some(d) = deals
+                    .iter()
+                    .filter(|d| d.piece == piece)
+                    .max_by_key(|d| d.id)
+                else {
+                    continue;
+                };
+                let s = deal_state(&d.state);
+                if worst.is_none_or(|w| rank(s) < rank(w.2)) {
+                    worst = Some((d.provider, d.id, s));
+                }
+            }
+            match worst {
+                Some((p, d, s)) => rows.push((i, Some(p), Some(d), s.to_owned())),
+                None => rows.push((i, None, None, "failed".to_owned())),
+            }
+        }
+    } else {
+        // Not on the ledger yet: the local placement, if one is running.
+        let state_path = data_dir.join("placement").join(&root_s).join("state.json");
+        let state: Placement = std::fs::read(&state_path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .with_context(|| {
+                format!("{root_s} has no manifest on the ledger and no placement here")
+            })?;
+        k = 0;
+        m = 0;
+        for (i, s) in state.shards.iter().enumerate() {
+            let st = serde_json::to_value(s.state)?
+                .as_str()
+                .unwrap_or("proposed")
+                .to_owned();
+            rows.push((i, s.provider, None, st));
+        }
+    }
+    if json {
+        let shards: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|(i, p, d, s)| serde_json::json!({"index": i, "provider": p, "deal_id": d, "state": s}))
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({"cid": root_s, "k": k, "m": m, "shards": shards})
+        );
+    } else {
+        println!("{root_s}  {k}+{m}");
+        println!("{:>5} {:>9} {:>8}  state", "shard", "provider", "deal");
+        for (i, p, d, s) in &rows {
+            println!(
+                "{i:>5} {:>9} {:>8}  {s}",
+                p.map_or("-".into(), |p| p.to_string()),
+                d.map_or("-".into(), |d| d.to_string())
+            );
+        }
+    }
+    Ok(())
+}

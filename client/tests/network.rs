@@ -271,6 +271,25 @@ async fn place_then_get_from_providers_through_corruption_and_two_failures() {
     );
     let deals = ledger.get(&format!("/deals?label={cid}")).await.unwrap();
     assert_eq!(deals.as_array().unwrap().len(), 6 * segments);
+    // `cairn status` says the same, from the ledger.
+    let st: Value = serde_json::from_str(&ok(
+        cairn(&["status", &cid, "--json"], &url, &wallet),
+        "status",
+    ))
+    .unwrap();
+    assert_eq!(
+        (st["k"].as_u64(), st["m"].as_u64()),
+        (Some(4), Some(2)),
+        "{st}"
+    );
+    for (a, b) in st["shards"].as_array().unwrap().iter().zip(shards) {
+        assert_eq!(
+            (&a["index"], &a["provider"], &a["state"]),
+            (&b["index"], &b["provider"], &Value::from("published")),
+            "{st}"
+        );
+        assert!(a["deal_id"].is_u64());
+    }
 
     // Read back from an empty data dir, through the providers alone.
     let get = |name: &str| {

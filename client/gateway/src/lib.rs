@@ -15,6 +15,7 @@
 pub mod control;
 pub mod ipfs;
 pub mod metrics;
+#[cfg(feature = "network")]
 pub mod net;
 pub mod s3;
 pub mod server;
