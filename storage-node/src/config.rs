@@ -71,6 +71,9 @@ pub struct NodeConfig {
     pub escrow: u64,
     /// Epochs a deal's start must leave for sealing.
     pub start_delay: u64,
+    /// The furthest ahead a deal may start, in epochs.
+    #[serde(default = "default_max_start_delay")]
+    pub max_start_delay: u64,
     /// Shortest deal accepted, in epochs.
     pub min_duration: u64,
     /// Longest deal accepted, in epochs.
@@ -104,6 +107,7 @@ impl Default for NodeConfig {
             // An hour of a devnet's 10-second epochs to seal, inside the
             // ledger's limit on how far ahead a deal may start (1,000).
             start_delay: 360,
+            max_start_delay: default_max_start_delay(),
             min_duration: 10,
             max_duration: 10_000_000,
             max_transfers: 64,
@@ -112,6 +116,11 @@ impl Default for NodeConfig {
             p2p_key: "p2p.key".into(),
         }
     }
+}
+
+/// The ledger's default `max_deal_start_delay`.
+fn default_max_start_delay() -> u64 {
+    1_000
 }
 
 /// Parses `"8MiB"`, `"2KiB"`, `"100GiB"`, `"512"` (bytes).
@@ -196,6 +205,9 @@ impl Home {
         })?;
         if config.min_duration > config.max_duration {
             return Err(invalid("min_duration is over max_duration".into()));
+        }
+        if config.start_delay > config.max_start_delay {
+            return Err(invalid("start_delay is over max_start_delay".into()));
         }
         Ok(Self {
             dir: dir.to_path_buf(),

@@ -34,6 +34,8 @@ use crate::store::{PieceStore, ProposalState};
 
 /// How often the follower reads the ledger.
 const POLL: Duration = Duration::from_secs(1);
+/// A transfer with no push for this long gives up its slot.
+const IDLE_TRANSFER: Duration = Duration::from_secs(600);
 /// A request that takes longer fails (a vanished peer's requests end).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -158,6 +160,7 @@ pub async fn run(home: Home, shutdown: impl Future<Output = ()>) -> Result<(), N
         sector_size: home.sector_size,
         capacity: home.capacity,
         start_delay: cfg.start_delay,
+        max_start_delay: cfg.max_start_delay,
         min_duration: cfg.min_duration,
         max_duration: cfg.max_duration,
         max_transfers: cfg.max_transfers,
@@ -515,7 +518,19 @@ impl Follower {
                 .collect();
             let _ = self.commands.send(Command::Peers(peers)).await;
         }
-        self.track_deals(provider).await
+        self.track_deals(provider).await?;
+        let intake = self.intake.clone();
+        let epoch = status.epoch;
+        tokio::task::spawn_blocking(move || {
+            intake
+                .lock()
+                .map_err(|_| "intake poisoned".to_string())?
+                .expire(epoch, std::time::Instant::now(), IDLE_TRANSFER)
+                .map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| e.to_string())??;
+        Ok(())
     }
 
     async fn submit(

@@ -8,6 +8,7 @@
 //! proposal's CommP at the proposal's size.
 
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use cairn_ledger::codec::Encode as _;
 use cairn_ledger::tx::PROVIDER_DEAL_DOMAIN;
@@ -32,6 +33,9 @@ pub struct Terms {
     pub capacity: u64,
     /// Epochs between a proposal and its start (the sealing allowance).
     pub start_delay: u64,
+    /// The furthest ahead a deal may start (the ledger's own limit is a
+    /// genesis parameter; a proposal beyond it could never be published).
+    pub max_start_delay: u64,
     /// Shortest deal, in epochs.
     pub min_duration: u64,
     /// Longest deal, in epochs.
@@ -56,6 +60,8 @@ struct Transfer {
     hasher: CommPHasher,
     received: u64,
     durable: u64,
+    /// When it last received bytes (idle transfers give up their slot).
+    touched: Instant,
 }
 
 /// The intake state.
@@ -213,6 +219,13 @@ impl Intake {
                 start: p.start,
             }));
         }
+        let latest = Epoch(view.epoch.saturating_add(t.max_start_delay));
+        if p.start > latest {
+            return Ok(Some(DealRefusal::StartTooLate {
+                latest,
+                start: p.start,
+            }));
+        }
         let (space, promised) = self.commitments()?;
         let free = t.capacity.saturating_sub(space);
         if p.piece_size > free {
@@ -232,6 +245,42 @@ impl Intake {
             return Ok(Some(DealRefusal::Busy));
         }
         Ok(None)
+    }
+
+    /// Forgets proposals the ledger can no longer publish (their start
+    /// epoch has come without a publication): their bytes, space and
+    /// promised collateral are released. Transfers idle for `idle` give up
+    /// their slot (their bytes stay; a new push resumes them). Returns how
+    /// many proposals lapsed.
+    pub fn expire(
+        &mut self,
+        epoch: u64,
+        now: Instant,
+        idle: Duration,
+    ) -> Result<usize, StoreError> {
+        self.transfers
+            .retain(|_, t| now.saturating_duration_since(t.touched) < idle);
+        let mut lapsed = 0;
+        for (id, mut rec) in self.store.records()? {
+            let open = matches!(
+                rec.state,
+                ProposalState::Transferring | ProposalState::Signed
+            );
+            if !open || rec.deal.proposal.start.0 > epoch {
+                continue;
+            }
+            lapsed += 1;
+            self.transfers.remove(&id);
+            if rec.state == ProposalState::Transferring {
+                self.store.drop_transfer(&id)?;
+            } else {
+                rec.state = ProposalState::Lapsed;
+                self.store.put_record(&rec)?;
+                self.store.release_piece(&rec.deal.proposal.piece)?;
+            }
+            tracing::info!(proposal = %id, start = rec.deal.proposal.start.0, "proposal lapsed: not published before its start");
+        }
+        Ok(lapsed)
     }
 
     fn propose(
@@ -259,7 +308,7 @@ impl Intake {
             received: 0,
             provider_sig: None,
         };
-        self.store.append(&id, 0, &[])?;
+        self.store.create_incoming(&id)?;
         self.store.put_record(&rec)?;
         self.transfers.insert(
             id,
@@ -267,6 +316,7 @@ impl Intake {
                 hasher: CommPHasher::new(),
                 received: 0,
                 durable: 0,
+                touched: Instant::now(),
             },
         );
         Ok(Ok(DealResponse::Accepted {
@@ -290,6 +340,7 @@ impl Intake {
                 hasher,
                 received: n,
                 durable: n,
+                touched: Instant::now(),
             },
         );
         Ok(n)
@@ -336,6 +387,7 @@ impl Intake {
         self.store.append(&id, offset, data)?;
         t.hasher.update(data);
         t.received = end;
+        t.touched = Instant::now();
         if t.received - t.durable >= SYNC_EVERY {
             self.store.sync_incoming(&id)?;
             t.durable = t.received;

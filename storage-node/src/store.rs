@@ -80,6 +80,9 @@ pub enum ProposalState {
     /// The ledger's deal ended (expired, slashed, cancelled): the piece's
     /// space is free again once no other deal holds it.
     Ended(DealId),
+    /// Never published before its start epoch (the ledger would refuse it
+    /// now): forgotten, its space and collateral released.
+    Lapsed,
 }
 
 impl ProposalState {
@@ -90,12 +93,13 @@ impl ProposalState {
             Self::Signed => "signed",
             Self::Published(_) => "published",
             Self::Ended(_) => "ended",
+            Self::Lapsed => "lapsed",
         }
     }
 
     /// Whether the piece's space is reserved.
     pub fn holds_space(&self) -> bool {
-        !matches!(self, Self::Ended(_))
+        !matches!(self, Self::Ended(_) | Self::Lapsed)
     }
 }
 
@@ -127,6 +131,7 @@ impl Encode for ProposalRecord {
                 w.u8(3);
                 w.put(&d);
             }
+            ProposalState::Lapsed => w.u8(4),
         }
         w.u64(self.received);
         w.option(self.provider_sig.as_ref());
@@ -149,6 +154,7 @@ impl Decode for ProposalRecord {
             1 => ProposalState::Signed,
             2 => ProposalState::Published(DealId::decode(r)?),
             3 => ProposalState::Ended(DealId::decode(r)?),
+            4 => ProposalState::Lapsed,
             tag => {
                 return Err(DecodeError::BadTag {
                     what: "proposal state",
@@ -245,7 +251,7 @@ impl PieceStore {
     /// removes incoming files no record points to.
     fn recover(&self) -> Result<(), StoreError> {
         let mut live = std::collections::BTreeSet::new();
-        for (id, rec) in self.records()? {
+        for (id, mut rec) in self.records()? {
             if rec.state == ProposalState::Transferring {
                 let path = self.incoming_path(&id);
                 let f = OpenOptions::new()
@@ -254,12 +260,22 @@ impl PieceStore {
                     .write(true)
                     .open(&path)
                     .map_err(io(&path))?;
-                f.set_len(rec.received).map_err(io(&path))?;
+                // Cut back to the durable length, never extend: a file
+                // shorter than its record (its directory entry lost in a
+                // power cut) resumes from what it really holds.
+                let len = f.metadata().map_err(io(&path))?.len();
+                let keep = len.min(rec.received);
+                f.set_len(keep).map_err(io(&path))?;
                 f.sync_all().map_err(io(&path))?;
+                if keep != rec.received {
+                    rec.received = keep;
+                    self.put_record(&rec)?;
+                }
                 live.insert(id.to_string());
             }
         }
         let incoming = self.dir.join("incoming");
+        sync_dir(&incoming)?;
         for e in fs::read_dir(&incoming).map_err(io(&incoming))? {
             let e = e.map_err(io(&incoming))?;
             if !live.contains(e.file_name().to_string_lossy().as_ref()) {
@@ -383,10 +399,7 @@ impl PieceStore {
             } else {
                 fs::rename(&from, &to).map_err(io(&to))?;
             }
-            let pieces = self.dir.join("pieces");
-            File::open(&pieces)
-                .and_then(|d| d.sync_all())
-                .map_err(io(&pieces))?;
+            sync_dir(&self.dir.join("pieces"))?;
             let cfp = self.db.cf_handle(CF_PIECES).ok_or(StoreError::Poisoned)?;
             let cfr = self
                 .db
@@ -452,6 +465,38 @@ impl PieceStore {
         self.poison(r)
     }
 
+    /// Makes a new transfer's file durable (its directory entry too).
+    pub fn create_incoming(&self, id: &ProposalId) -> Result<(), StoreError> {
+        self.append(id, 0, &[])?;
+        let r = sync_dir(&self.dir.join("incoming"));
+        self.poison(r)
+    }
+
+    /// Deletes a piece's file and row if no proposal that holds space
+    /// still names it.
+    pub fn release_piece(&self, piece: &CommP) -> Result<(), StoreError> {
+        self.check()?;
+        let held = self.records()?.iter().any(|(_, r)| {
+            r.deal.proposal.piece == *piece && r.state.holds_space() && r.provider_sig.is_some()
+        });
+        if held {
+            return Ok(());
+        }
+        let r = (|| {
+            let cf = self.db.cf_handle(CF_PIECES).ok_or(StoreError::Poisoned)?;
+            let mut opts = WriteOptions::default();
+            opts.set_sync(true);
+            self.db.delete_cf_opt(cf, piece.0, &opts)?;
+            let p = self.piece_path(piece);
+            match fs::remove_file(&p) {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(io(&p)(e)),
+            }
+        })();
+        self.poison(r)
+    }
+
     /// Streams a transfer's bytes so far into `f` (to rebuild its CommP
     /// after a restart).
     pub fn read_incoming(
@@ -472,6 +517,11 @@ impl PieceStore {
             total += n as u64;
         }
     }
+}
+
+/// fsyncs a directory, so the entries created in it survive a power cut.
+fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+    File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))
 }
 
 fn decode_record(key: &[u8], v: &[u8]) -> Result<ProposalRecord, StoreError> {

@@ -69,6 +69,13 @@ async fn ask(c: &Client, to: &(PeerId, Vec<Multiaddr>), req: DealRequest) -> Dea
         .unwrap_or_else(|e| panic!("deal request: {e}"))
 }
 
+async fn ask_epoch(c: &Client, to: &(PeerId, Vec<Multiaddr>)) -> u64 {
+    match ask(c, to, DealRequest::Ask).await {
+        DealResponse::Ask(a) => a.epoch.0,
+        other => panic!("{other:?}"),
+    }
+}
+
 async fn refused(c: &Client, to: &(PeerId, Vec<Multiaddr>), req: DealRequest) -> DealRefusal {
     match ask(c, to, req).await {
         DealResponse::Refused(r) => r,
@@ -198,6 +205,18 @@ async fn a_node_takes_a_deal_serves_it_and_refuses_bad_input() {
         )
         .await,
         DealRefusal::StartTooSoon { .. }
+    ));
+    let mut p = d.signed.proposal.clone();
+    p.start = Epoch(epoch + 5_000);
+    p.end = Epoch(epoch + 5_100);
+    assert!(matches!(
+        refused(
+            &c,
+            &to,
+            DealRequest::Propose(sign(client, p, vec![]).signed)
+        )
+        .await,
+        DealRefusal::StartTooLate { .. }
     ));
     let mut p = d.signed.proposal.clone();
     p.piece_size = 4096;
@@ -530,6 +549,31 @@ async fn a_node_takes_a_deal_serves_it_and_refuses_bad_input() {
         c.retrieve(to.0, to.1.clone(), get(0, 2000)).await.unwrap(),
         RetrieveResponse::Data(d.payload.clone())
     );
+
+    // A proposal never transferred lapses once its start epoch comes: its
+    // slot, space and promised collateral go back.
+    let now = ask_epoch(&c, &to).await;
+    let mut p = d.signed.proposal.clone();
+    p.label = b"bafkreilapse".to_vec();
+    p.start = Epoch(now + 10);
+    p.end = Epoch(now + 110);
+    let lapse = sign(client, p, vec![]);
+    let lapse_id = lapse.signed.id();
+    assert!(matches!(
+        ask(&c, &to, DealRequest::Propose(lapse.signed)).await,
+        DealResponse::Accepted { .. }
+    ));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match ask(&c, &to, DealRequest::Status { deal: lapse_id }).await {
+            DealResponse::Refused(DealRefusal::UnknownDeal(_)) => break,
+            DealResponse::Received { .. } => {}
+            other => panic!("{other:?}"),
+        }
+        assert!(Instant::now() < deadline, "never lapsed:\n{}", node.log());
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(node.log().contains("proposal lapsed"), "{}", node.log());
 
     // SIGTERM: a clean exit.
     let Some(status) = node.terminate() else {

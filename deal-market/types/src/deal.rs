@@ -282,6 +282,15 @@ pub enum DealRefusal {
         /// The proposal's start.
         start: Epoch,
     },
+    /// The start epoch is further ahead than the provider accepts (the
+    /// ledger refuses deals that start too far ahead, too).
+    #[error("start epoch {start} is too far ahead: the latest this provider accepts is {latest}")]
+    StartTooLate {
+        /// The latest acceptable start.
+        latest: Epoch,
+        /// The proposal's start.
+        start: Epoch,
+    },
     /// The duration is out of the provider's bounds.
     #[error("duration of {duration} epochs is outside {min}..={max}")]
     BadDuration {
@@ -413,6 +422,11 @@ impl Encode for DealRefusal {
                 w.u8(15);
                 w.str(crate::clip(reason));
             }
+            Self::StartTooLate { latest, start } => {
+                w.u8(16);
+                w.put(latest);
+                w.put(start);
+            }
         }
     }
 }
@@ -468,6 +482,10 @@ impl Decode for DealRefusal {
             13 => Self::Busy,
             14 => Self::Internal(r.string(MAX_REASON, "reason")?),
             15 => Self::Malformed(r.string(MAX_REASON, "reason")?),
+            16 => Self::StartTooLate {
+                latest: Epoch::decode(r)?,
+                start: Epoch::decode(r)?,
+            },
             tag => {
                 return Err(DecodeError::BadTag {
                     what: "deal refusal",

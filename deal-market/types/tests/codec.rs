@@ -91,6 +91,10 @@ fn responses() -> Vec<DealResponse> {
             earliest: Epoch(10),
             start: Epoch(9),
         },
+        DealRefusal::StartTooLate {
+            latest: Epoch(1010),
+            start: Epoch(5000),
+        },
         DealRefusal::BadDuration {
             duration: 1,
             min: 2,

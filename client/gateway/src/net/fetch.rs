@@ -14,6 +14,7 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
+use cairn_dag::car::{MAX_FRAME_LEN, MAX_HEADER_LEN};
 use cairn_dag::varint;
 use cairn_erasure::{Layout, StripeDecoder};
 use cairn_ledger::CommP;
@@ -290,14 +291,20 @@ impl Fetcher {
             return Ok(data);
         }
         let layout = self.located.layout;
-        let mut suspects = BTreeSet::new();
+        // The shards that hold the block's first and last bytes first; then
+        // every other shard, parity included (a lying parity shard matters
+        // when it stood in for a missing data shard).
+        let mut suspects = Vec::new();
         for x in [r.start, r.end.saturating_sub(1)] {
-            if let Some(l) = layout.locate(x) {
-                suspects.insert(l.shard);
+            if let Some(l) = layout.locate(x)
+                && !suspects.contains(&l.shard)
+            {
+                suspects.push(l.shard);
             }
         }
-        // A block can span every data shard of its stripes.
-        suspects.extend(0..layout.k());
+        let n = u8::try_from(layout.shards()).unwrap_or(u8::MAX);
+        let rest: Vec<u8> = (0..n).filter(|s| !suspects.contains(s)).collect();
+        suspects.extend(rest);
         for s in suspects {
             let exclude = BTreeSet::from([s]);
             let Ok(d) = self.range(r.clone(), &exclude).await else {
@@ -330,6 +337,11 @@ impl Fetcher {
         let bad_car = |reason: String| NetError::BadCar { offset: 0, reason };
         let head = self.range(0..car_len.min(16), exclude).await?;
         let (hlen, used) = varint::decode(&head).map_err(|e| bad_car(e.to_string()))?;
+        if hlen > MAX_HEADER_LEN {
+            return Err(bad_car(format!(
+                "header of {hlen} bytes is over the {MAX_HEADER_LEN} limit"
+            )));
+        }
         let end = (used as u64).saturating_add(hlen);
         if end > car_len {
             return Err(bad_car(format!("header of {hlen} bytes runs past the CAR")));
@@ -364,6 +376,11 @@ impl Fetcher {
             .range(offset..car_len.min(offset + 10 + 80), exclude)
             .await?;
         let (flen, vlen) = varint::decode(&prefix).map_err(|e| bad_car(e.to_string()))?;
+        if flen > MAX_FRAME_LEN {
+            return Err(bad_car(format!(
+                "frame of {flen} bytes is over the {MAX_FRAME_LEN} limit"
+            )));
+        }
         let body = prefix.get(vlen..).unwrap_or_default();
         let mut cursor = std::io::Cursor::new(body);
         let cid = Cid::read_bytes(&mut cursor).map_err(|e| bad_car(format!("CID: {e}")))?;
@@ -383,13 +400,13 @@ impl Fetcher {
         mut each: impl FnMut(Cid, Vec<u8>) -> Result<(), NetError>,
     ) -> Result<Vec<Cid>, NetError> {
         let car_len = self.located.layout.car_len();
-        let k = self.located.layout.k();
+        let n = u8::try_from(self.located.layout.shards()).unwrap_or(u8::MAX);
         let none = BTreeSet::new();
         let (mut offset, roots) = match self.header(&none).await {
             Ok(h) => h,
             Err(first) => {
                 let mut found = None;
-                for s in 0..k {
+                for s in 0..n {
                     if let Ok(h) = self.header(&BTreeSet::from([s])).await {
                         self.mark_bad(s, "the CAR header");
                         found = Some(h);
@@ -411,7 +428,7 @@ impl Fetcher {
                 }
                 Err(first) => {
                     let mut found = None;
-                    for s in 0..k {
+                    for s in 0..n {
                         let ex = BTreeSet::from([s]);
                         let Ok((cid, r)) = self.frame(offset, &ex).await else {
                             continue;

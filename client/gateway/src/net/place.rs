@@ -44,6 +44,9 @@ pub struct Policy {
     pub max_price_per_byte_epoch: Amount,
     /// Epochs added to a provider's sealing allowance when choosing a start.
     pub start_margin: u64,
+    /// The longest sealing allowance accepted from a provider, in epochs
+    /// (with the margin it must stay within the ledger's start limit).
+    pub max_start_delay: u64,
 }
 
 impl Default for Policy {
@@ -54,6 +57,7 @@ impl Default for Policy {
             duration: 2_000,
             max_price_per_byte_epoch: 10,
             start_margin: 20,
+            max_start_delay: 900,
         }
     }
 }
@@ -93,6 +97,10 @@ pub struct ShardPlacement {
 /// A whole placement's state; persist it after every `save`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Placement {
+    /// The pieces it was made for (CommP hex, per shard, per segment): a
+    /// state for other pieces (a re-planned layout) is started over.
+    #[serde(default)]
+    pub pieces: Vec<Vec<String>>,
     /// Per shard.
     pub shards: Vec<ShardPlacement>,
     /// Deal ids, per shard then segment, once published.
@@ -225,6 +233,14 @@ pub struct Placer {
     pub wallet: Arc<Keypair>,
 }
 
+/// Whether a stored signed deal (hex) starts at or before `epoch`
+/// (an undecodable one counts as stale).
+fn starts_by(deal: Option<&str>, epoch: u64) -> bool {
+    deal.and_then(|h| hex::decode(h).ok())
+        .and_then(|b| SignedDeal::from_bytes(&b).ok())
+        .is_none_or(|d| d.proposal.start.0 <= epoch)
+}
+
 /// Push retries per piece before a provider is given up on.
 const ATTEMPTS: usize = 3;
 
@@ -240,8 +256,17 @@ impl Placer {
     ) -> Result<(), NetError> {
         let n = up.layout.shards();
         let segments = usize::try_from(up.layout.segments()).unwrap_or(usize::MAX);
-        if state.shards.len() != n {
-            state.shards = vec![ShardPlacement::default(); n];
+        let pieces: Vec<Vec<String>> = up
+            .pieces
+            .iter()
+            .map(|s| s.iter().map(|p| hex::encode(p.comm_p)).collect())
+            .collect();
+        if state.pieces != pieces || state.shards.len() != n {
+            *state = Placement {
+                pieces,
+                shards: vec![ShardPlacement::default(); n],
+                ..Placement::default()
+            };
         }
         for s in &mut state.shards {
             s.signed.resize(segments, None);
@@ -280,6 +305,17 @@ impl Placer {
                         s.error.clone().unwrap_or_else(|| "no provider left".into())
                     ),
                 });
+            }
+            // Signed deals that would start before they could be published
+            // are proposed again (to the same provider).
+            let epoch = self.ledger.status().await?.epoch;
+            for s in &mut state.shards {
+                if s.state == ShardState::Signed
+                    && s.signed.iter().any(|d| starts_by(d.as_deref(), epoch + 2))
+                {
+                    s.signed = vec![None; segments];
+                    s.state = ShardState::Proposed;
+                }
             }
             let pending: Vec<usize> = (0..n)
                 .filter(|&i| {
@@ -416,7 +452,32 @@ impl Placer {
         p: &Provider,
     ) -> Result<Vec<String>, String> {
         let ask = self.ask(p).await?;
-        let start = Epoch(ask.epoch.0 + ask.start_delay + policy.start_margin);
+        // The provider's terms are its word, not the ledger's: hold them to
+        // the policy before signing anything.
+        if ask.price_per_byte_epoch > policy.max_price_per_byte_epoch {
+            return Err(format!(
+                "provider {} asks {} per byte per epoch, over the cap of {}",
+                p.id, ask.price_per_byte_epoch, policy.max_price_per_byte_epoch
+            ));
+        }
+        if ask.provider.0 != p.id {
+            return Err(format!(
+                "provider {} answers as provider {}",
+                p.id, ask.provider.0
+            ));
+        }
+        if ask.start_delay > policy.max_start_delay {
+            return Err(format!(
+                "provider {} needs {} epochs to seal, over the {} accepted",
+                p.id, ask.start_delay, policy.max_start_delay
+            ));
+        }
+        let epoch = self.ledger.status().await.map_err(|e| e.to_string())?.epoch;
+        let start = epoch
+            .checked_add(ask.start_delay)
+            .and_then(|e| e.checked_add(policy.start_margin))
+            .map(Epoch)
+            .ok_or("start epoch overflows")?;
         let pieces = up.pieces.get(i).ok_or("no such shard")?;
         let mut out = Vec::with_capacity(pieces.len());
         for (j, piece) in pieces.iter().enumerate() {
@@ -449,11 +510,21 @@ impl Placer {
                 if attempt > 0 {
                     tokio::time::sleep(std::time::Duration::from_millis(500 << attempt)).await;
                 }
-                let mut received = match self.request(p, DealRequest::Propose(deal.clone())).await {
+                let proposed = self
+                    .p2p
+                    .deal(p.peer, p.addrs.clone(), DealRequest::Propose(deal.clone()))
+                    .await;
+                let mut received = match proposed {
                     Ok(DealResponse::Accepted { received, .. }) => received,
+                    // Signed already (its answer to Finish was lost): ask
+                    // for the signature again.
+                    Ok(DealResponse::Refused(cairn_types::DealRefusal::Replayed(_))) => total,
+                    Ok(DealResponse::Refused(r)) => {
+                        return Err(format!("provider {} refused: {r}", p.id));
+                    }
                     Ok(other) => return Err(format!("unexpected answer {other:?}")),
                     Err(e) => {
-                        last_err = e;
+                        last_err = e.to_string();
                         continue;
                     }
                 };
@@ -577,8 +648,29 @@ impl Placer {
                 manifest: Some(manifest),
             },
         );
-        let events = self.ledger.submit(&tx).await?;
-        let events = events.events().map_err(NetError::Publish)?;
+        let submitted = self.ledger.submit(&tx).await?;
+        let receipt = match submitted {
+            cairn_types::ledger::Submitted::Pending(_) => {
+                // Admitted, not final yet: wait for its receipt rather than
+                // submitting again (a second try would be a replay).
+                let path = format!("/tx/{}", hex::encode(tx.hash()));
+                let mut found = None;
+                for _ in 0..120 {
+                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                    if let Ok(r) = self.ledger.get(&path).await {
+                        found = Some(cairn_types::ledger::Submitted::Receipt(r));
+                        break;
+                    }
+                }
+                found.ok_or_else(|| {
+                    NetError::Publish(
+                        "the publication was admitted but not finalized within 60 s".into(),
+                    )
+                })?
+            }
+            other => other,
+        };
+        let events = receipt.events().map_err(NetError::Publish)?;
         let ids: Vec<u64> = events
             .iter()
             .filter(|e| e.get("kind").and_then(|k| k.as_str()) == Some("DealPublished"))
