@@ -229,7 +229,7 @@ pub fn get(cid: &Cid, output: &Path, ledger: &str) -> Result<()> {
     }))
     .with_context(|| format!("fetching {root} from its providers"))?;
     bar.finish_and_clear();
-    let bad = fetcher.bad_shards();
+    let bad = fetcher.lying_shards();
     if !bad.is_empty() {
         eprintln!("shards {bad:?} served bad bytes and were rebuilt from parity");
     }

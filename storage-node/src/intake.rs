@@ -212,7 +212,8 @@ impl Intake {
                 max: t.max_duration,
             }));
         }
-        let earliest = Epoch(view.epoch.saturating_add(t.start_delay));
+        // The ledger publishes only deals that start after the current epoch.
+        let earliest = Epoch(view.epoch.saturating_add(t.start_delay.max(1)));
         if p.start < earliest {
             return Ok(Some(DealRefusal::StartTooSoon {
                 earliest,

@@ -132,6 +132,8 @@ pub struct Fetcher {
     located: Located,
     /// Shards found serving bad bytes or failing: asked last.
     bad: Mutex<BTreeSet<u8>>,
+    /// Shards found serving bad bytes.
+    liars: Mutex<BTreeSet<u8>>,
     cache: Mutex<StripeCache>,
 }
 
@@ -142,6 +144,7 @@ impl Fetcher {
             p2p,
             located,
             bad: Mutex::new(BTreeSet::new()),
+            liars: Mutex::new(BTreeSet::new()),
             cache: Mutex::new((HashMap::new(), VecDeque::new())),
         }
     }
@@ -151,9 +154,14 @@ impl Fetcher {
         &self.located.layout
     }
 
-    /// Shards marked bad so far.
+    /// Shards that failed or served bad bytes so far (asked last).
     pub fn bad_shards(&self) -> BTreeSet<u8> {
         self.bad.lock().map(|b| b.clone()).unwrap_or_default()
+    }
+
+    /// Shards found serving bytes that failed a CID check.
+    pub fn lying_shards(&self) -> BTreeSet<u8> {
+        self.liars.lock().map(|b| b.clone()).unwrap_or_default()
     }
 
     async fn shard_bytes(&self, shard: u8, segment: u64, stripe: u64) -> Result<Vec<u8>, String> {
@@ -233,6 +241,11 @@ impl Fetcher {
                     }
                     Err(e) => {
                         tracing::debug!(shard = s, segment, stripe, "shard fetch failed: {e}");
+                        // Asked last from now on: a dead or slow provider
+                        // costs one timeout, not one per stripe.
+                        if let Ok(mut b) = self.bad.lock() {
+                            b.insert(s);
+                        }
                         reasons.push(format!("shard {s}: {e}"));
                     }
                 }
@@ -324,6 +337,9 @@ impl Fetcher {
         tracing::warn!(root = %self.located.root, shard, "a provider served bad bytes ({what}); its shard was rebuilt from parity");
         if let Ok(mut b) = self.bad.lock() {
             b.insert(shard);
+        }
+        if let Ok(mut l) = self.liars.lock() {
+            l.insert(shard);
         }
         if let Ok(mut c) = self.cache.lock() {
             c.0.clear();

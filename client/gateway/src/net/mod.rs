@@ -114,12 +114,15 @@ pub struct Provider {
     pub price_per_byte_epoch: Amount,
     /// Padded bytes it offers.
     pub capacity: u64,
+    /// Its worker key, which countersigns its deals.
+    pub worker: cairn_ledger::PublicKey,
 }
 
 impl Provider {
     /// From the registry's JSON, `None` if its peer id does not parse.
     pub fn from_info(p: &ProviderInfo) -> Option<Self> {
         let peer = PeerId::from_bytes(&hex::decode(&p.peer_id).ok()?).ok()?;
+        let worker = cairn_ledger::PublicKey(hex::decode(&p.worker).ok()?.try_into().ok()?);
         Some(Self {
             id: p.id,
             peer,
@@ -127,6 +130,7 @@ impl Provider {
             sector_size: p.sector_size,
             price_per_byte_epoch: p.price_per_byte_epoch,
             capacity: p.capacity,
+            worker,
         })
     }
 }

@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use cairn_erasure::{Chunk, Encoder, Layout, PieceHashers};
 use cairn_ledger::codec::{Decode as _, Encode as _};
-use cairn_ledger::tx::{CLIENT_DEAL_DOMAIN, Manifest, TxBody};
+use cairn_ledger::tx::{CLIENT_DEAL_DOMAIN, Manifest, PROVIDER_DEAL_DOMAIN, TxBody};
 use cairn_ledger::{Amount, CommP, DealProposal, Epoch, ProviderId, SignedDeal};
 use cairn_proofs::commp::PieceCommitment;
 use cairn_types::keys::Keypair;
@@ -487,8 +487,10 @@ impl Placer {
                 client: self.wallet.address(),
                 provider: ProviderId(p.id),
                 label: up.root.as_bytes().to_vec(),
-                start,
-                end: start.plus(policy.duration),
+                // One epoch apart per piece, so identical pieces of one
+                // shard still make distinct proposals.
+                start: start.plus(j as u64),
+                end: start.plus(j as u64).plus(policy.duration),
                 price_per_epoch: ask
                     .price_per_byte_epoch
                     .saturating_mul(Amount::from(piece.padded_size)),
@@ -571,6 +573,17 @@ impl Placer {
             let Some(provider_sig) = signed else {
                 return Err(format!("piece {j} to provider {}: {last_err}", p.id));
             };
+            // A bad countersignature would get the whole publication refused.
+            if !p.worker.verify(
+                PROVIDER_DEAL_DOMAIN,
+                &deal.proposal.to_bytes(),
+                &provider_sig,
+            ) {
+                return Err(format!(
+                    "provider {}'s countersignature does not verify with its registered worker key",
+                    p.id
+                ));
+            }
             let sd = SignedDeal {
                 proposal: deal.proposal,
                 client_key: deal.client_key,
