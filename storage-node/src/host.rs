@@ -166,7 +166,8 @@ pub async fn run(home: Home, shutdown: impl Future<Output = ()>) -> Result<(), N
         max_transfers: cfg.max_transfers,
     };
     let worker_pub = worker.public_key();
-    let intake = Arc::new(Mutex::new(Intake::new(store, worker, terms)));
+    let store = Arc::new(store);
+    let intake = Arc::new(Mutex::new(Intake::new(store.clone(), worker, terms)));
 
     // Metrics first: an operator sees the node even while it registers.
     let metrics_addr: SocketAddr = cfg.metrics_addr.parse().map_err(|_| {
@@ -293,7 +294,7 @@ pub async fn run(home: Home, shutdown: impl Future<Output = ()>) -> Result<(), N
                 }
             },
             ev = swarm.select_next_some() => {
-                handle_event(ev, &mut swarm, &intake, &view_rx, &metrics, &done_tx);
+                handle_event(ev, &mut swarm, &intake, &store, &view_rx, &metrics, &done_tx);
             }
         }
     }
@@ -306,6 +307,7 @@ fn handle_event(
     ev: SwarmEvent<BehaviourEvent>,
     swarm: &mut Swarm<Behaviour>,
     intake: &Arc<Mutex<Intake>>,
+    store: &Arc<PieceStore>,
     view: &watch::Receiver<LedgerView>,
     metrics: &Metrics,
     done: &mpsc::UnboundedSender<Done>,
@@ -380,16 +382,13 @@ fn handle_event(
                     return;
                 }
             };
-            let intake = intake.clone();
+            // Retrieval reads the store directly: it never waits behind
+            // deal intake (transfers, fsyncs, CommP).
+            let store = store.clone();
             let metrics = metrics.clone();
             let done = done.clone();
             tokio::task::spawn_blocking(move || {
-                let resp = match intake.lock() {
-                    Ok(i) => crate::retrieve::serve(i.store(), &request),
-                    Err(_) => RetrieveResponse::Refused(cairn_types::RetrieveRefusal::Internal(
-                        "intake poisoned".into(),
-                    )),
-                };
+                let resp = crate::retrieve::serve(&store, &request);
                 match &resp {
                     RetrieveResponse::Data(d) => {
                         metrics.bytes_served.inc_by(d.len() as u64);

@@ -8,6 +8,7 @@
 //! proposal's CommP at the proposal's size.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cairn_ledger::codec::Encode as _;
@@ -66,7 +67,7 @@ struct Transfer {
 
 /// The intake state.
 pub struct Intake {
-    store: PieceStore,
+    store: Arc<PieceStore>,
     worker: Keypair,
     terms: Terms,
     transfers: HashMap<ProposalId, Transfer>,
@@ -99,7 +100,7 @@ pub fn commp_at_size(hasher: CommPHasher, size: u64) -> Option<CommP> {
 
 impl Intake {
     /// Intake over `store`, countersigning with `worker`.
-    pub fn new(store: PieceStore, worker: Keypair, terms: Terms) -> Self {
+    pub fn new(store: Arc<PieceStore>, worker: Keypair, terms: Terms) -> Self {
         Self {
             store,
             worker,
