@@ -643,7 +643,7 @@ fn the_owner_updates_its_provider_and_no_one_else_can() {
         r.result
     );
     assert_eq!(w.kit.state.provider(p).unwrap(), &before);
-    assert_ne!(w.kit.state.root(), root, "only the worker's nonce moved");
+    assert_eq!(w.kit.state.root(), root, "a refusal changes nothing");
     // The owner's update takes effect.
     let ev = w.kit.ok(&w.owner.clone(), update(9));
     assert_eq!(ev, vec![Event::ProviderUpdated { provider: p }]);
