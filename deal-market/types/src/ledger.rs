@@ -356,8 +356,13 @@ impl LedgerClient {
 
     /// Submits a signed transaction and waits (bounded) for its receipt.
     pub async fn submit(&self, tx: &SignedTx) -> Result<Submitted, LedgerError> {
+        self.submit_bytes(&tx.to_bytes()).await
+    }
+
+    /// Submits a transaction's canonical encoding (sent in hex).
+    pub async fn submit_bytes(&self, tx: &[u8]) -> Result<Submitted, LedgerError> {
         let (status, body) = self
-            .request(Method::POST, "/tx", Bytes::from(hex::encode(tx.to_bytes())))
+            .request(Method::POST, "/tx", Bytes::from(hex::encode(tx)))
             .await?;
         let v = self.json("POST /tx", status, &body)?;
         match status {
