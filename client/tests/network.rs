@@ -80,10 +80,26 @@ fn ok(out: Output, what: &str) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn place_then_get_from_providers_through_corruption_and_two_failures() {
+/// One validator and `n` funded, registered providers with deal escrow.
+struct Net {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+    url: String,
+    ledger: LedgerClient,
+    accounts: Vec<Keypair>,
+    owners: Vec<Keypair>,
+    nodes: Vec<Proc>,
+    _validator: Proc,
+}
+
+/// The two tests each start a network: one at a time on two cores.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+async fn start_network(n: usize) -> Net {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path();
+    let dir = tmp.path().to_path_buf();
+    let dir = &dir;
+
     let validator_bin = sibling_bin("CAIRN_VALIDATOR_BIN", "cairn-validator");
     let node_bin = sibling_bin("CAIRN_NODE_BIN", "cairn-node");
 
@@ -122,7 +138,7 @@ async fn place_then_get_from_providers_through_corruption_and_two_failures() {
             Keypair::from_secret(s.try_into().unwrap())
         })
         .collect();
-    let _validator = Proc::spawn(
+    let validator = Proc::spawn(
         Command::new(&validator_bin)
             .args(["run", "--home"])
             .arg(net.join("0")),
@@ -145,7 +161,7 @@ async fn place_then_get_from_providers_through_corruption_and_two_failures() {
     let mut owners = Vec::new();
     let funder = &accounts[0];
     let mut nonce = ledger.account(&funder.address()).await.unwrap().nonce;
-    for i in 0..6 {
+    for i in 0..n {
         let home = dir.join(format!("node{i}"));
         let out = Command::new(&node_bin)
             .args(["init", "--home"])
@@ -194,7 +210,7 @@ async fn place_then_get_from_providers_through_corruption_and_two_failures() {
                 ready += 1;
             }
         }
-        if ready == 6 {
+        if ready == n {
             break;
         }
         assert!(
@@ -205,6 +221,25 @@ async fn place_then_get_from_providers_through_corruption_and_two_failures() {
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
 
+    Net {
+        dir: dir.clone(),
+        _tmp: tmp,
+        url,
+        ledger,
+        accounts,
+        owners,
+        nodes,
+        _validator: validator,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn place_then_get_from_providers_through_corruption_and_two_failures() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let mut net = start_network(6).await;
+    let (dir, url, ledger) = (net.dir.clone(), net.url.clone(), net.ledger.clone());
+    let dir = &dir;
+    let (accounts, owners) = (&net.accounts, &net.owners);
     // The client: account 1's key as a wallet; a file added locally.
     let wallet = dir.join("wallet.json");
     accounts[1].save(&wallet).unwrap();
@@ -347,13 +382,13 @@ async fn place_then_get_from_providers_through_corruption_and_two_failures() {
         .iter()
         .position(|o| o.address().to_string() == owner1)
         .unwrap();
-    nodes[liar].kill();
-    nodes[second].kill();
+    net.nodes[liar].kill();
+    net.nodes[second].kill();
     get("degraded.bin");
 
     // A third loss is one too many: the error says which shards failed.
     let third = (0..6).find(|i| *i != liar && *i != second).unwrap();
-    nodes[third].kill();
+    net.nodes[third].kill();
     let out = cairn(
         &[
             "get",
@@ -373,4 +408,120 @@ async fn place_then_get_from_providers_through_corruption_and_two_failures() {
         "{err}"
     );
     assert!(!dir.join("lost.bin").exists(), "no partial output");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_killed_mid_transfer_is_replaced_by_the_seventh() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let mut net = start_network(7).await;
+    let (dir, url) = (net.dir.clone(), net.url.clone());
+    let wallet = dir.join("wallet.json");
+    net.accounts[1].save(&wallet).unwrap();
+    // About 30 pieces per shard on 2 KiB sectors: long enough to kill a
+    // provider in the middle of its shard.
+    let mut bytes = vec![0u8; 240_000];
+    rand::rngs::StdRng::seed_from_u64(11).fill(&mut bytes[..]);
+    let file = dir.join("file.bin");
+    std::fs::write(&file, &bytes).unwrap();
+    let data = dir.join("client");
+    let data_s = data.to_str().unwrap();
+    let cid = ok(
+        cairn(
+            &["add", file.to_str().unwrap(), "--data-dir", data_s],
+            &url,
+            &wallet,
+        ),
+        "add",
+    )
+    .trim()
+    .to_owned();
+
+    let place_log = dir.join("place.log");
+    let place = Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .args([
+            "place",
+            &cid,
+            "--data-dir",
+            data_s,
+            "--duration",
+            "100",
+            "--json",
+        ])
+        .env_remove("CAIRN_CONFIG")
+        .env("CAIRN_LEDGER", &url)
+        .env("CAIRN_WALLET", &wallet)
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&place_log).unwrap())
+        .spawn()
+        .unwrap();
+    // The first provider to countersign a piece is killed at once.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let victim = loop {
+        if let Some(i) = (0..net.nodes.len()).find(|&i| {
+            net.nodes[i]
+                .log()
+                .contains("piece received and countersigned")
+        }) {
+            break i;
+        }
+        assert!(Instant::now() < deadline, "no piece countersigned in 60 s");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    net.nodes[victim].kill();
+    let countersigned = net.nodes[victim]
+        .log()
+        .matches("piece received and countersigned")
+        .count();
+
+    let out = place.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let log = std::fs::read_to_string(&place_log).unwrap_or_default();
+    assert!(out.status.success(), "place failed:\n{stdout}\n{log}");
+    let v: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let shards = v["shards"].as_array().unwrap();
+    assert!(shards.iter().all(|s| s["state"] == "published"), "{v}");
+    let mut providers: Vec<u64> = shards
+        .iter()
+        .map(|s| s["provider"].as_u64().unwrap())
+        .collect();
+    providers.sort_unstable();
+    providers.dedup();
+    assert_eq!(providers.len(), 6, "one shard per provider: {v}");
+    let victim_owner = net.owners[victim].address().to_string();
+    let registry = net.ledger.providers().await.unwrap();
+    let victim_id = registry
+        .iter()
+        .find(|p| p.owner == victim_owner)
+        .unwrap()
+        .id;
+    let segments = net.ledger.get(&format!("/manifests/{cid}")).await.unwrap()[0]["shards"][0]
+        .as_array()
+        .unwrap()
+        .len();
+    assert!(
+        countersigned < segments,
+        "the victim had finished its shard ({countersigned} of {segments}) before it was killed"
+    );
+    assert!(
+        !providers.contains(&victim_id),
+        "the killed provider holds a published shard: {v}"
+    );
+    // The spare took the victim's shard, and the upload reads back.
+    let out_file = dir.join("out.bin");
+    ok(
+        cairn(
+            &[
+                "get",
+                &cid,
+                "-o",
+                out_file.to_str().unwrap(),
+                "--data-dir",
+                dir.join("empty").to_str().unwrap(),
+            ],
+            &url,
+            &wallet,
+        ),
+        "get",
+    );
+    assert_eq!(std::fs::read(&out_file).unwrap(), bytes);
 }
