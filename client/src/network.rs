@@ -138,7 +138,13 @@ pub fn place(a: PlaceArgs<'_>) -> Result<()> {
         layout.segments()
     );
     let r = rt.block_on(placer.place(&up, &a.policy, &mut state, save));
-    print_status(&root.to_string(), &layout, &state, a.json)?;
+    print_rows(
+        &root.to_string(),
+        u64::from(layout.k()),
+        u64::from(layout.m()),
+        &placement_rows(&state)?,
+        a.json,
+    );
     r?;
     // The deals are on the ledger: the spooled pieces are no longer needed.
     for i in 0..layout.shards() {
@@ -149,42 +155,48 @@ pub fn place(a: PlaceArgs<'_>) -> Result<()> {
     Ok(())
 }
 
-fn print_status(root: &str, layout: &Layout, state: &Placement, json: bool) -> Result<()> {
-    let shards: Vec<serde_json::Value> = state
+/// One shard's line of `cairn status` / `cairn place`.
+type ShardRow = (usize, Option<u64>, Option<u64>, String);
+
+fn placement_rows(state: &Placement) -> Result<Vec<ShardRow>> {
+    state
         .shards
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            serde_json::json!({
-                "index": i,
-                "provider": s.provider,
-                "deal_id": state.deal_ids.get(i).and_then(|d| d.first()),
-                "state": s.state,
-            })
+            let st = serde_json::to_value(s.state)?
+                .as_str()
+                .unwrap_or("proposed")
+                .to_owned();
+            let deal = state.deal_ids.get(i).and_then(|d| d.first()).copied();
+            Ok((i, s.provider, deal, st))
         })
-        .collect();
+        .collect()
+}
+
+/// Prints shard rows: a table, or the fixed JSON shape
+/// `{"cid", "k", "m", "shards": [{"index", "provider", "deal_id", "state"}]}`.
+fn print_rows(root: &str, k: u64, m: u64, rows: &[ShardRow], json: bool) {
     if json {
+        let shards: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|(i, p, d, s)| serde_json::json!({"index": i, "provider": p, "deal_id": d, "state": s}))
+            .collect();
         println!(
             "{}",
-            serde_json::json!({"cid": root, "k": layout.k(), "m": layout.m(), "manifest": state.manifest, "shards": shards})
+            serde_json::json!({"cid": root, "k": k, "m": m, "shards": shards})
         );
     } else {
-        println!("{root}  {}+{}", layout.k(), layout.m());
+        println!("{root}  {k}+{m}");
         println!("{:>5} {:>9} {:>8}  state", "shard", "provider", "deal");
-        for (i, s) in state.shards.iter().enumerate() {
+        for (i, p, d, s) in rows {
             println!(
-                "{i:>5} {:>9} {:>8}  {}",
-                s.provider.map_or("-".into(), |p| p.to_string()),
-                state
-                    .deal_ids
-                    .get(i)
-                    .and_then(|d| d.first())
-                    .map_or("-".into(), u64::to_string),
-                serde_json::to_value(s.state)?.as_str().unwrap_or("?")
+                "{i:>5} {:>9} {:>8}  {s}",
+                p.map_or("-".into(), |p| p.to_string()),
+                d.map_or("-".into(), |d| d.to_string())
             );
         }
     }
-    Ok(())
 }
 
 /// `cairn get CID -o OUT --ledger URL` when the local store lacks `cid`.
@@ -313,7 +325,7 @@ pub fn status(cid: &str, data_dir: &Path, ledger: &str, json: bool) -> Result<()
     let rt = runtime()?;
     let manifests: Vec<serde_json::Value> =
         rt.block_on(ledger.get_as(&format!("/manifests/{root_s}")))?;
-    let mut rows: Vec<(usize, Option<u64>, Option<u64>, String)> = Vec::new();
+    let mut rows: Vec<ShardRow> = Vec::new();
     let (k, m);
     if let Some(man) = manifests.last() {
         k = man["k"].as_u64().unwrap_or(0);
@@ -354,33 +366,8 @@ pub fn status(cid: &str, data_dir: &Path, ledger: &str, json: bool) -> Result<()
             })?;
         k = 0;
         m = 0;
-        for (i, s) in state.shards.iter().enumerate() {
-            let st = serde_json::to_value(s.state)?
-                .as_str()
-                .unwrap_or("proposed")
-                .to_owned();
-            rows.push((i, s.provider, None, st));
-        }
+        rows = placement_rows(&state)?;
     }
-    if json {
-        let shards: Vec<serde_json::Value> = rows
-            .iter()
-            .map(|(i, p, d, s)| serde_json::json!({"index": i, "provider": p, "deal_id": d, "state": s}))
-            .collect();
-        println!(
-            "{}",
-            serde_json::json!({"cid": root_s, "k": k, "m": m, "shards": shards})
-        );
-    } else {
-        println!("{root_s}  {k}+{m}");
-        println!("{:>5} {:>9} {:>8}  state", "shard", "provider", "deal");
-        for (i, p, d, s) in &rows {
-            println!(
-                "{i:>5} {:>9} {:>8}  {s}",
-                p.map_or("-".into(), |p| p.to_string()),
-                d.map_or("-".into(), |d| d.to_string())
-            );
-        }
-    }
+    print_rows(&root_s, k, m, &rows, json);
     Ok(())
 }

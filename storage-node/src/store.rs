@@ -372,12 +372,7 @@ impl PieceStore {
             let mut opts = WriteOptions::default();
             opts.set_sync(true);
             self.db.delete_cf_opt(cf, id.0, &opts)?;
-            let p = self.incoming_path(id);
-            match fs::remove_file(&p) {
-                Ok(()) => Ok(()),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-                Err(e) => Err(io(&p)(e)),
-            }
+            remove_if_present(&self.incoming_path(id))
         })();
         self.poison(r)
     }
@@ -487,12 +482,7 @@ impl PieceStore {
             let mut opts = WriteOptions::default();
             opts.set_sync(true);
             self.db.delete_cf_opt(cf, piece.0, &opts)?;
-            let p = self.piece_path(piece);
-            match fs::remove_file(&p) {
-                Ok(()) => Ok(()),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-                Err(e) => Err(io(&p)(e)),
-            }
+            remove_if_present(&self.piece_path(piece))
         })();
         self.poison(r)
     }
@@ -516,6 +506,15 @@ impl PieceStore {
             f(buf.get(..n).unwrap_or_default());
             total += n as u64;
         }
+    }
+}
+
+/// Removes a file; one already gone is fine.
+fn remove_if_present(p: &Path) -> Result<(), StoreError> {
+    match fs::remove_file(p) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io(p)(e)),
     }
 }
 

@@ -211,17 +211,6 @@ impl Write for Spooler {
     }
 }
 
-/// Spools a CAR stream read from `car` (see [`Spooler`]).
-pub fn spool(
-    car: &mut dyn Read,
-    layout: Layout,
-    dir: &Path,
-) -> Result<Vec<Vec<PieceCommitment>>, NetError> {
-    let mut s = Spooler::new(layout, dir)?;
-    std::io::copy(car, &mut s).map_err(io_err("spooling the CAR stream".into()))?;
-    s.finish()
-}
-
 /// Makes deals for uploads on behalf of one wallet.
 #[derive(Debug, Clone)]
 pub struct Placer {
