@@ -13,9 +13,17 @@
 //! secret_key = "..."
 //! domains = ["s3.localhost"]      # virtual-host addressing: BUCKET.s3.localhost
 //! default_profile = "unixfs-v1-2025"
+//! hot_cache_bytes = 10737418240  # local copies kept once placed (default: all)
 //! [buckets.archive]
 //! profile = "kubo-legacy"
+//! k = 6                           # placement: data shards
+//! m = 3                           # parity shards
+//! duration = 100000               # epochs per deal
+//! max_price = 5                   # per padded byte per epoch
 //! ```
+//!
+//! The gateway places objects on the storage network when a ledger is
+//! named (`--ledger`, `$CAIRN_LEDGER` or `ledger`), paying from the wallet.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -61,6 +69,8 @@ pub struct GatewaySection {
     pub domains: Vec<String>,
     /// Profile of buckets created without one.
     pub default_profile: Option<String>,
+    /// Bytes of local copies kept once their objects are placed.
+    pub hot_cache_bytes: Option<u64>,
 }
 
 /// `[buckets.NAME]`.
@@ -68,7 +78,39 @@ pub struct GatewaySection {
 #[serde(deny_unknown_fields)]
 pub struct BucketSection {
     /// The bucket's UnixFS profile.
-    pub profile: String,
+    pub profile: Option<String>,
+    /// Data shards.
+    pub k: Option<u8>,
+    /// Parity shards.
+    pub m: Option<u8>,
+    /// Epochs per deal.
+    pub duration: Option<u64>,
+    /// Highest price per padded byte per epoch.
+    pub max_price: Option<u128>,
+}
+
+/// Refuses shard counts the erasure code cannot take.
+pub fn check_placement(p: &cairn_store::BucketPlacement) -> Result<()> {
+    anyhow::ensure!(
+        p.k >= 1 && usize::from(p.k) + usize::from(p.m) <= 255,
+        "k={} m={}: k must be at least 1 and k+m at most 255",
+        p.k,
+        p.m
+    );
+    anyhow::ensure!(p.duration > 0, "duration must be at least one epoch");
+    Ok(())
+}
+
+impl BucketSection {
+    /// The section's placement settings over `default`.
+    pub fn placement(&self, default: &cairn_gateway::net::place::Policy) -> cairn_store::BucketPlacement {
+        cairn_store::BucketPlacement {
+            k: self.k.unwrap_or(default.k),
+            m: self.m.unwrap_or(default.m),
+            duration: self.duration.unwrap_or(default.duration),
+            max_price: self.max_price.unwrap_or(default.max_price_per_byte_epoch),
+        }
+    }
 }
 
 impl ConfigFile {
@@ -92,9 +134,11 @@ impl ConfigFile {
         let config: ConfigFile =
             toml::from_str(&text).with_context(|| format!("parsing config {}", path.display()))?;
         for (name, bucket) in &config.buckets {
-            bucket
-                .profile
-                .parse::<Profile>()
+            if let Some(p) = &bucket.profile {
+                p.parse::<Profile>()
+                    .with_context(|| format!("[buckets.{name}] in {}", path.display()))?;
+            }
+            check_placement(&bucket.placement(&cairn_gateway::net::place::Policy::default()))
                 .with_context(|| format!("[buckets.{name}] in {}", path.display()))?;
         }
         Ok(config)
@@ -121,7 +165,36 @@ impl ConfigFile {
     pub fn bucket_profiles(&self) -> BTreeMap<String, Profile> {
         self.buckets
             .iter()
-            .filter_map(|(name, b)| b.profile.parse().ok().map(|p| (name.clone(), p)))
+            .filter_map(|(name, b)| {
+                b.profile
+                    .as_deref()?
+                    .parse()
+                    .ok()
+                    .map(|p| (name.clone(), p))
+            })
+            .collect()
+    }
+
+    /// Placement policies of `[buckets.*]` that set any placement field,
+    /// the rest taken from `default`.
+    pub fn bucket_policies(
+        &self,
+        default: &cairn_gateway::net::place::Policy,
+    ) -> BTreeMap<String, cairn_gateway::net::place::Policy> {
+        self.buckets
+            .iter()
+            .filter(|(_, b)| {
+                b.k.is_some() || b.m.is_some() || b.duration.is_some() || b.max_price.is_some()
+            })
+            .map(|(name, b)| {
+                let p = b.placement(default);
+                let mut policy = default.clone();
+                policy.k = p.k;
+                policy.m = p.m;
+                policy.duration = p.duration;
+                policy.max_price_per_byte_epoch = p.max_price;
+                (name.clone(), policy)
+            })
             .collect()
     }
 }

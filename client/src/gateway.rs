@@ -1,5 +1,11 @@
 //! `cairn gateway`: S3 on :9000, the IPFS trustless gateway on :8080 and
 //! metrics on 127.0.0.1:9100, over the store in `--data-dir`.
+//!
+//! With a ledger named (`--ledger`, `$CAIRN_LEDGER` or the config's
+//! `ledger`), every object PUT is also placed on the storage network in the
+//! background, paid from the wallet, and local copies beyond
+//! `--hot-cache-bytes` are evicted once placed (reads then come from the
+//! providers).
 
 use std::path::PathBuf;
 
@@ -34,10 +40,23 @@ pub struct GatewayArgs {
     /// Profile for buckets created without one.
     #[arg(long)]
     default_profile: Option<Profile>,
+    /// Bytes of local object copies kept once their deals are published
+    /// (only with a ledger) [default: keep all].
+    #[arg(long)]
+    hot_cache_bytes: Option<u64>,
 }
 
-/// Runs the gateway until Ctrl-C or SIGTERM.
-pub fn run(args: GatewayArgs, config: &ConfigFile) -> Result<()> {
+/// How long one libp2p request may take.
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Runs the gateway until Ctrl-C or SIGTERM; `ledger` and `wallet` are the
+/// global flags.
+pub fn run(
+    args: GatewayArgs,
+    config: &ConfigFile,
+    ledger: Option<&str>,
+    wallet: Option<&std::path::Path>,
+) -> Result<()> {
     let g = &config.gateway;
     let access_key = std::env::var("CAIRN_S3_ACCESS_KEY")
         .ok()
@@ -76,6 +95,22 @@ pub fn run(args: GatewayArgs, config: &ConfigFile) -> Result<()> {
     let metrics_addr = addr(&args.metrics_addr, &g.metrics_addr, "127.0.0.1:9100");
     let data_dir = config.data_dir(args.data_dir.as_deref())?;
     let store = open_store(&data_dir)?;
+    let ledger = ledger.map(str::to_owned).or_else(|| config.ledger.clone());
+    let network = match &ledger {
+        None => None,
+        Some(url) => {
+            let wallet_path = crate::wallet::path(wallet, config.wallet.as_deref())?;
+            let wallet = cairn_types::keys::Keypair::load(&wallet_path).with_context(|| {
+                format!(
+                    "the gateway pays for placement from {}: create it with `cairn wallet new`",
+                    wallet_path.display()
+                )
+            })?;
+            let policy = cairn_gateway::net::place::Policy::default();
+            Some((url.clone(), std::sync::Arc::new(wallet), policy))
+        }
+    };
+    let hot_limit = args.hot_cache_bytes.or(g.hot_cache_bytes);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -95,6 +130,33 @@ pub fn run(args: GatewayArgs, config: &ConfigFile) -> Result<()> {
             })?),
         };
         let addrs = listeners.addrs()?;
+        let network = match network {
+            None => None,
+            Some((url, wallet, policy)) => {
+                let ledger = cairn_types::ledger::LedgerClient::new(&url)
+                    .map_err(|e| anyhow::anyhow!("ledger {url}: {e}"))?;
+                let p2p = cairn_types::p2p::Client::spawn(
+                    libp2p::identity::Keypair::generate_ed25519(),
+                    REQUEST_TIMEOUT,
+                )
+                .map_err(|e| anyhow::anyhow!("starting libp2p: {e}"))?;
+                tracing::info!(ledger = %url, wallet = %wallet.address(), hot_cache_bytes = ?hot_limit, "placing objects on the storage network");
+                Some(server::Network {
+                    worker: cairn_gateway::net::worker::WorkerConfig {
+                        placer: cairn_gateway::net::place::Placer {
+                            ledger,
+                            p2p,
+                            wallet,
+                        },
+                        bucket_policies: config.bucket_policies(&policy),
+                        default_policy: policy,
+                        dir: data_dir.join("placement"),
+                        hot_limit,
+                        poll: std::time::Duration::from_secs(2),
+                    },
+                })
+            }
+        };
         tracing::info!(
             s3 = %format!("http://{}", addrs.s3),
             http = %format!("http://{}", addrs.http),
@@ -102,7 +164,7 @@ pub fn run(args: GatewayArgs, config: &ConfigFile) -> Result<()> {
             data_dir = %data_dir.display(),
             "cairn gateway ready"
         );
-        server::run(store, gateway_config, listeners, shutdown_signal()).await?;
+        server::serve(store, gateway_config, listeners, network, shutdown_signal()).await?;
         let _ = std::fs::remove_file(cairn_gateway::control::socket_path(&data_dir));
         tracing::info!("cairn gateway stopped");
         Ok(())

@@ -288,20 +288,31 @@ pub fn car_import(file: &Path, dir: &Path) -> Result<()> {
 }
 
 /// `cairn bucket create`.
-pub fn bucket_create(name: &str, profile: Profile, dir: &Path) -> Result<()> {
+pub fn bucket_create(
+    name: &str,
+    profile: Profile,
+    placement: Option<cairn_store::BucketPlacement>,
+    dir: &Path,
+) -> Result<()> {
     if cairn_gateway::s3::validate_bucket_name(name).is_err() {
         bail!("{name:?} is not a valid bucket name (3-63 lowercase letters, digits, '-' and '.')");
     }
     match backend(dir)? {
-        Backend::Remote(remote) => remote.bucket_create(name, profile)?,
+        Backend::Remote(remote) => remote.bucket_create(name, profile, placement)?,
         Backend::Local(store) => {
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_millis() as i64)
                 .unwrap_or(0);
-            store.create_bucket(name, profile.name(), now)?;
+            store.create_bucket_with(name, profile.name(), now, placement)?;
         }
     }
-    eprintln!("created bucket {name} with profile {profile}");
+    match placement {
+        Some(p) => eprintln!(
+            "created bucket {name} with profile {profile}, placed {}+{} for {} epochs at most {} per byte-epoch",
+            p.k, p.m, p.duration, p.max_price
+        ),
+        None => eprintln!("created bucket {name} with profile {profile}"),
+    }
     Ok(())
 }

@@ -185,6 +185,18 @@ enum BucketCommand {
         /// UnixFS profile for the bucket's objects.
         #[arg(long, default_value_t = Profile::default())]
         profile: Profile,
+        /// Data shards of the bucket's placements (with --m; default: the gateway's).
+        #[arg(long, requires = "m")]
+        k: Option<u8>,
+        /// Parity shards.
+        #[arg(long, requires = "k")]
+        m: Option<u8>,
+        /// Deal duration in epochs [default: 2000].
+        #[arg(long)]
+        duration: Option<u64>,
+        /// Highest price per padded byte per epoch [default: 10].
+        #[arg(long)]
+        max_price: Option<u128>,
         /// Data directory.
         #[arg(long)]
         data_dir: Option<PathBuf>,
@@ -301,11 +313,28 @@ fn run(cli: Cli) -> Result<()> {
                 BucketCommand::Create {
                     name,
                     profile,
+                    k,
+                    m,
+                    duration,
+                    max_price,
                     data_dir,
                 },
-        } => local::bucket_create(&name, profile, &config.data_dir(data_dir.as_deref())?),
+        } => {
+            let placement = bucket_placement(k, m, duration, max_price)?;
+            local::bucket_create(
+                &name,
+                profile,
+                placement,
+                &config.data_dir(data_dir.as_deref())?,
+            )
+        }
         Command::Commp { file, json } => commp::run(&file, json),
-        Command::Gateway(args) => gateway::run(args, &config),
+        Command::Gateway(args) => gateway::run(
+            args,
+            &config,
+            cli_ledger.ledger.as_deref(),
+            cli_ledger.wallet.as_deref(),
+        ),
         Command::Devnet(args) => devnet::run(args),
         Command::Wallet { output, command } => {
             ledger_cmd::wallet(&ledger_context(&cli_ledger, &config, output)?, command)
@@ -317,6 +346,28 @@ fn run(cli: Cli) -> Result<()> {
             ledger_cmd::chain(&ledger_context(&cli_ledger, &config, output)?, command)
         }
     }
+}
+
+/// A bucket's placement settings from `cairn bucket create` flags: none
+/// given is the gateway's defaults; any given fills the rest from them.
+fn bucket_placement(
+    k: Option<u8>,
+    m: Option<u8>,
+    duration: Option<u64>,
+    max_price: Option<u128>,
+) -> Result<Option<cairn_store::BucketPlacement>> {
+    if k.is_none() && m.is_none() && duration.is_none() && max_price.is_none() {
+        return Ok(None);
+    }
+    let d = cairn_gateway::net::place::Policy::default();
+    let p = cairn_store::BucketPlacement {
+        k: k.unwrap_or(d.k),
+        m: m.unwrap_or(d.m),
+        duration: duration.unwrap_or(d.duration),
+        max_price: max_price.unwrap_or(d.max_price_per_byte_epoch),
+    };
+    config::check_placement(&p)?;
+    Ok(Some(p))
 }
 
 /// The global ledger flags (already merged with their environment variables).

@@ -176,9 +176,20 @@ impl Remote {
     }
 
     /// Creates a bucket.
-    pub fn bucket_create(&self, name: &str, profile: cairn_dag::Profile) -> Result<()> {
+    pub fn bucket_create(
+        &self,
+        name: &str,
+        profile: cairn_dag::Profile,
+        placement: Option<cairn_store::BucketPlacement>,
+    ) -> Result<()> {
         self.runtime.block_on(async {
-            let path = format!("/v0/bucket/{name}?profile={}", profile.name());
+            let mut path = format!("/v0/bucket/{name}?profile={}", profile.name());
+            if let Some(p) = placement {
+                path.push_str(&format!(
+                    "&k={}&m={}&duration={}&max_price={}",
+                    p.k, p.m, p.duration, p.max_price
+                ));
+            }
             let body = BodyExt::boxed(Empty::new().map_err(|e| match e {}));
             let (status, text) = Self::text(self.send(Method::POST, &path, body).await?).await?;
             if status != StatusCode::OK {

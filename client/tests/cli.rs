@@ -246,54 +246,6 @@ fn commands_go_through_a_running_gateway_instead_of_failing_on_its_lock() {
 }
 
 #[test]
-fn devnet_round_trips_a_file_through_s3_and_by_cid() {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let state = dir.path().join("devnet");
-    let any = "127.0.0.1:0";
-    let out = ok(&[
-        "devnet",
-        "--once",
-        "--dir",
-        s(&state),
-        "--s3-addr",
-        any,
-        "--http-addr",
-        any,
-        "--metrics-addr",
-        any,
-    ]);
-    for step in [
-        "PutObject",
-        "GetObject",
-        "format=car",
-        "plain bytes",
-        "round trip OK",
-    ] {
-        assert!(out.contains(step), "missing {step:?} in:\n{out}");
-    }
-    assert!(!out.contains("FAILED"), "{out}");
-    // State persists: the credentials and the store are reused by a second run.
-    let creds = std::fs::read_to_string(state.join("credentials")).unwrap_or_default();
-    let again = ok(&[
-        "devnet",
-        "--once",
-        "--dir",
-        s(&state),
-        "--s3-addr",
-        any,
-        "--http-addr",
-        any,
-        "--metrics-addr",
-        any,
-    ]);
-    assert!(again.contains("round trip OK"));
-    assert_eq!(
-        std::fs::read_to_string(state.join("credentials")).unwrap_or_default(),
-        creds
-    );
-}
-
-#[test]
 fn commp_prints_filecoin_piece_cids() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let file = dir.path().join("zeros");

@@ -72,6 +72,10 @@ fn text(status: StatusCode, body: String) -> Response {
 #[derive(serde::Deserialize)]
 struct BucketParams {
     profile: Option<String>,
+    k: Option<u8>,
+    m: Option<u8>,
+    duration: Option<u64>,
+    max_price: Option<u128>,
 }
 
 async fn handle_bucket_create(
@@ -94,9 +98,34 @@ async fn handle_bucket_create(
             format!("invalid bucket name {name:?}"),
         );
     }
+    let placement = match (params.k, params.m, params.duration, params.max_price) {
+        (Some(k), Some(m), Some(duration), Some(max_price)) => {
+            if k == 0 || usize::from(k) + usize::from(m) > 255 {
+                return text(
+                    StatusCode::BAD_REQUEST,
+                    format!("k={k} m={m}: k must be at least 1 and k+m at most 255"),
+                );
+            }
+            Some(cairn_store::BucketPlacement {
+                k,
+                m,
+                duration,
+                max_price,
+            })
+        }
+        (None, None, None, None) => None,
+        _ => {
+            return text(
+                StatusCode::BAD_REQUEST,
+                "placement settings need all of k, m, duration and max_price".into(),
+            );
+        }
+    };
     let now = crate::s3::meta::now_ms();
-    let result =
-        tokio::task::spawn_blocking(move || store.create_bucket(&name, profile.name(), now)).await;
+    let result = tokio::task::spawn_blocking(move || {
+        store.create_bucket_with(&name, profile.name(), now, placement)
+    })
+    .await;
     match result {
         Ok(Ok(_)) => text(StatusCode::OK, String::new()),
         Ok(Err(e @ StoreError::BucketAlreadyExists { .. })) => {

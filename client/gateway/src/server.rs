@@ -96,7 +96,11 @@ impl Listeners {
 
 /// Builds the S3 service (auth, virtual hosts, handlers).
 pub fn s3_service(store: Store, config: &GatewayConfig) -> Result<S3Service, GatewayError> {
-    let mut builder = S3ServiceBuilder::new(CairnS3::new(store, config.s3.clone()));
+    s3_service_for(CairnS3::new(store, config.s3.clone()), config)
+}
+
+fn s3_service_for(s3: CairnS3, config: &GatewayConfig) -> Result<S3Service, GatewayError> {
+    let mut builder = S3ServiceBuilder::new(s3);
     builder.set_auth(KeyAuth {
         access_key: config.access_key.clone(),
         secret_key: config.secret_key.clone().into(),
@@ -156,10 +160,66 @@ pub async fn run(
     listeners: Listeners,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), GatewayError> {
+    serve(store, config, listeners, None, shutdown).await
+}
+
+/// The storage network behind the gateway.
+#[cfg(feature = "network")]
+#[derive(Debug, Clone)]
+pub struct Network {
+    /// The placement worker's settings (its placer holds the ledger and
+    /// libp2p clients that reads use too).
+    pub worker: crate::net::worker::WorkerConfig,
+}
+
+#[cfg(not(feature = "network"))]
+/// The storage network behind the gateway (built without it).
+#[derive(Debug, Clone)]
+pub enum Network {}
+
+/// [`run`], with objects placed on the storage network in the background
+/// and blocks missing locally (evicted hot copies) read back from it.
+pub async fn serve(
+    store: Store,
+    config: GatewayConfig,
+    listeners: Listeners,
+    network: Option<Network>,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), GatewayError> {
     let metrics = GatewayMetrics::new()?;
-    let s3 = s3_service(store.clone(), &config)?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    #[cfg_attr(not(feature = "network"), allow(unused_mut))]
+    let mut s3 = CairnS3::new(store.clone(), config.s3.clone());
     let store_for_control = store.clone();
-    let ipfs = crate::ipfs::router(Arc::new(StoreSource(store)));
+    #[cfg_attr(not(feature = "network"), allow(unused_mut))]
+    let mut ipfs_source: Arc<dyn cairn_dag::BlockSource + Send + Sync> =
+        Arc::new(StoreSource(store.clone()));
+    #[cfg_attr(not(feature = "network"), allow(unused_mut))]
+    let mut worker_task: Option<tokio::task::JoinHandle<()>> = None;
+    #[cfg(feature = "network")]
+    if let Some(net) = network {
+        use crate::s3::read::{Fallback, TieredSource};
+        store.queue_placements(true);
+        let remote = Fallback(Arc::new(crate::net::remote::RemoteBlocks::new(
+            store.clone(),
+            net.worker.placer.ledger.clone(),
+            net.worker.placer.p2p.clone(),
+            tokio::runtime::Handle::current(),
+        )));
+        s3 = s3.with_fallback(remote.clone());
+        ipfs_source = Arc::new(TieredSource(store.clone(), remote));
+        worker_task = Some(tokio::spawn(crate::net::worker::run(
+            store.clone(),
+            net.worker,
+            stop_rx.clone(),
+        )));
+    }
+    #[cfg(not(feature = "network"))]
+    if let Some(n) = network {
+        match n {}
+    }
+    let s3 = s3_service_for(s3, &config)?;
+    let ipfs = crate::ipfs::router(ipfs_source);
     let metrics_app = {
         let m = metrics.clone();
         axum::Router::new().route(
@@ -175,7 +235,6 @@ pub async fn run(
             }),
         )
     };
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let wait = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;
     };
@@ -207,6 +266,9 @@ pub async fn run(
         }
     }
     let _ = s3_task.await;
+    if let Some(w) = worker_task {
+        let _ = w.await;
+    }
     Ok(())
 }
 

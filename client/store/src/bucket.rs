@@ -22,11 +22,39 @@ pub struct BucketInfo {
     pub profile: String,
     /// Creation time, Unix milliseconds.
     pub created: i64,
+    /// How the bucket's objects are placed on the storage network, when
+    /// set at creation (else the gateway's defaults).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placement: Option<BucketPlacement>,
+}
+
+/// A bucket's placement settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BucketPlacement {
+    /// Data shards.
+    pub k: u8,
+    /// Parity shards.
+    pub m: u8,
+    /// Epochs each deal lasts.
+    pub duration: u64,
+    /// The most paid per padded byte per epoch.
+    pub max_price: u128,
 }
 
 impl Store {
     /// Creates a bucket. `created` is the creation time in Unix milliseconds.
     pub fn create_bucket(&self, name: &str, profile: &str, created: i64) -> Result<BucketInfo> {
+        self.create_bucket_with(name, profile, created, None)
+    }
+
+    /// Creates a bucket with placement settings of its own.
+    pub fn create_bucket_with(
+        &self,
+        name: &str,
+        profile: &str,
+        created: i64,
+        placement: Option<BucketPlacement>,
+    ) -> Result<BucketInfo> {
         keys::check_name(NameKind::Bucket, name)?;
         let inner = &self.inner;
         let key = keys::meta_key(tag::BUCKET, name.as_bytes());
@@ -34,6 +62,7 @@ impl Store {
             name: name.to_owned(),
             profile: profile.to_owned(),
             created,
+            placement,
         };
         {
             let _state = inner.lock_state()?;

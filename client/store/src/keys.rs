@@ -61,6 +61,17 @@ pub(crate) mod tag {
     pub(crate) const MP_PART: u8 = b't';
     /// `c` ‖ upload id → completed multipart record.
     pub(crate) const MP_DONE: u8 = b'c';
+    /// `q` ‖ holder → object version queued for network placement.
+    pub(crate) const PLACE_QUEUE: u8 = b'q';
+    /// `h` ‖ holder → placed version whose blocks are still local.
+    pub(crate) const HOT: u8 = b'h';
+    /// `e` ‖ holder → placed version whose local blocks were evicted (empty).
+    pub(crate) const EVICTED: u8 = b'e';
+    /// `r` ‖ root multihash → the root's upload is placed (empty).
+    pub(crate) const PLACED: u8 = b'r';
+    /// `l` ‖ block multihash → start, end (`u64` BE) ‖ root CID: the block's
+    /// bytes in a placed upload's CAR stream.
+    pub(crate) const LOCATION: u8 = b'l';
 }
 
 /// Version byte in front of every JSON record.

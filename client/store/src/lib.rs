@@ -76,10 +76,11 @@ mod keys;
 mod list;
 mod multipart;
 mod object;
+mod placement;
 mod store;
 mod upload;
 
-pub use bucket::BucketInfo;
+pub use bucket::{BucketInfo, BucketPlacement};
 pub use error::{NameKind, Result, StoreError};
 pub use fsck::{FsckProblem, FsckReport};
 pub use keys::{FORMAT_VERSION, ObjectVersionId, UploadId};
@@ -89,6 +90,7 @@ pub use multipart::{
     PartsPage, UploadsPage,
 };
 pub use object::{ObjectHandle, ObjectRecord};
+pub use placement::{BlockLocation, HotCopy, PlacementTask};
 pub use store::{Store, StoreStats};
 pub use upload::Upload;
 

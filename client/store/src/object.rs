@@ -133,6 +133,7 @@ impl Store {
             let mut delta = Delta::default();
             batch.delete_cf(inner.cf(CF_OBJECTS)?, keys::object_key(bucket, key));
             inner.release_or_defer(&mut state, &mut batch, &mut delta, stored.version)?;
+            inner.forget_placement_in(&mut batch, stored.version)?;
             inner.apply_delta(&mut state, &mut batch, delta)?;
             inner.write(batch, false)?;
         }

@@ -86,6 +86,8 @@ pub(crate) struct Inner {
     /// Guards multipart records; taken before `state` when both are needed.
     mp_lock: Mutex<()>,
     next_holder: AtomicU64,
+    /// Whether object commits queue their version for placement.
+    pub(crate) queue_placements: AtomicBool,
     _lock_file: File,
 }
 
@@ -102,6 +104,13 @@ impl std::fmt::Debug for Inner {
 #[derive(Debug, Default)]
 pub(crate) struct State {
     leases: HashMap<HolderId, Lease>,
+}
+
+impl State {
+    /// Whether a reader holds `holder` open.
+    pub(crate) fn is_leased(&self, holder: HolderId) -> bool {
+        self.leases.get(&holder).is_some_and(|l| l.count > 0)
+    }
 }
 
 /// Read leases on one object version.
@@ -178,6 +187,7 @@ impl Store {
             state: Mutex::new(State::default()),
             mp_lock: Mutex::new(()),
             next_holder: AtomicU64::new(epoch << EPOCH_SHIFT),
+            queue_placements: AtomicBool::new(false),
             _lock_file: lock_file,
         });
         inner.recover()?;

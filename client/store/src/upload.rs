@@ -255,7 +255,9 @@ pub(crate) fn commit_object_in(
     if let Some(v) = inner.db.get_pinned_cf(objects, &okey)? {
         let old: StoredObject = keys::decode("object record", &okey, &v)?;
         inner.release_or_defer(state, batch, &mut delta, old.version)?;
+        inner.forget_placement_in(batch, old.version)?;
     }
+    inner.queue_in(batch, holder, bucket, key, record.root_cid, record.size)?;
     batch.delete_cf(inner.cf(CF_META)?, keys::holder_key(tag::PENDING, holder));
     batch.put_cf(
         objects,

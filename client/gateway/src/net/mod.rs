@@ -10,6 +10,8 @@
 
 pub mod fetch;
 pub mod place;
+pub mod remote;
+pub mod worker;
 
 use cairn_erasure::LayoutError;
 use cairn_ledger::Amount;

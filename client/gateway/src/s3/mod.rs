@@ -36,6 +36,7 @@ pub use meta::CID_HEADER;
 pub struct CairnS3 {
     store: Store,
     settings: Arc<S3Settings>,
+    fallback: Option<read::Fallback>,
 }
 
 /// Settings the S3 service takes from the gateway config.
@@ -53,7 +54,14 @@ impl CairnS3 {
         CairnS3 {
             store,
             settings: Arc::new(settings),
+            fallback: None,
         }
+    }
+
+    /// Blocks missing from the store (evicted hot copies) come from `f`.
+    pub fn with_fallback(mut self, f: read::Fallback) -> CairnS3 {
+        self.fallback = Some(f);
+        self
     }
 
     async fn blocking<T, F>(&self, f: F) -> S3Result<T>

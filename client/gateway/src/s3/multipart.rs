@@ -243,11 +243,12 @@ impl CairnS3 {
             None => (0, src.size),
             Some(r) => parse_copy_range(r, src.size)?,
         };
+        let fallback = self.fallback.clone();
         let store = self.store.clone();
         let root = src.root_cid;
         let record = tokio::task::spawn_blocking(move || -> S3Result<PartRecord> {
             let mut writer = store.part_writer(&id, number).map_err(store_error)?;
-            let source = LeasedSource(handle);
+            let source = LeasedSource(handle, fallback);
             let mut md5 = Md5::new();
             for piece in FileReader::range(&source, root, start, end) {
                 let piece = piece.map_err(dag_error)?;

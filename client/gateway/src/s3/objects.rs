@@ -120,7 +120,7 @@ impl CairnS3 {
             }
         };
         let full = content_range.is_none();
-        let body = stream_file(LeasedSource(handle), rec.root_cid, start, end);
+        let body = stream_file(LeasedSource(handle, self.fallback.clone()), rec.root_cid, start, end);
         let mut output = GetObjectOutput {
             body: Some(body),
             content_length: Some((end - start) as i64),
@@ -327,12 +327,13 @@ impl CairnS3 {
                 "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
             ));
         }
+        let fallback = self.fallback.clone();
         let store = self.store.clone();
         let same_profile = src.profile == profile.name();
         let root = src.root_cid;
         let size = src.size;
         let (root, upload) = tokio::task::spawn_blocking(move || {
-            let source = LeasedSource(handle);
+            let source = LeasedSource(handle, fallback);
             if same_profile {
                 // The bytes hash to the same DAG: share its blocks.
                 let mut upload = store.begin_upload().map_err(IngestError::Store)?;

@@ -19,12 +19,42 @@ use cid::Cid;
 use s3s::dto::StreamingBlob;
 use tokio::sync::mpsc;
 
-/// Blocks of one leased object version.
-pub(crate) struct LeasedSource(pub ObjectHandle);
+/// Blocks of one leased object version; those not held here (a placed
+/// object whose hot copy was evicted) from the fallback, if any.
+pub(crate) struct LeasedSource(pub ObjectHandle, pub Option<Fallback>);
 
 impl BlockSource for LeasedSource {
     fn get_block(&self, cid: &Cid) -> Result<Option<Vec<u8>>, SourceError> {
-        Ok(self.0.get_block(cid.hash())?)
+        match self.0.get_block(cid.hash())? {
+            Some(b) => Ok(Some(b)),
+            None => match &self.1 {
+                Some(f) => f.0.get_block(cid),
+                None => Ok(None),
+            },
+        }
+    }
+}
+
+/// Where blocks missing from the store come from (the storage network).
+#[derive(Clone)]
+pub struct Fallback(pub Arc<dyn BlockSource + Send + Sync>);
+
+impl std::fmt::Debug for Fallback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Fallback")
+    }
+}
+
+/// The store first, then the fallback.
+#[derive(Clone, Debug)]
+pub struct TieredSource(pub Store, pub Fallback);
+
+impl BlockSource for TieredSource {
+    fn get_block(&self, cid: &Cid) -> Result<Option<Vec<u8>>, SourceError> {
+        match self.0.get_block(cid.hash())? {
+            Some(b) => Ok(Some(b)),
+            None => self.1.0.get_block(cid),
+        }
     }
 }
 
