@@ -228,17 +228,16 @@ impl S3Client {
 }
 
 impl Connection {
-    /// Sends `method /bucket[/key]` with `body` of `len` bytes; returns the
-    /// status and the number of response body bytes, which are read and
-    /// dropped. A non-2xx status is an error.
-    pub async fn request(
+    /// Sends `method /bucket[/key]` with `body` of `len` bytes and returns
+    /// the response as it arrives (headers read, body not yet).
+    pub async fn send(
         &mut self,
         method: Method,
         bucket: &str,
         key: Option<&str>,
         body: Body,
         len: u64,
-    ) -> Result<u64, ClientError> {
+    ) -> Result<http::Response<hyper::body::Incoming>, ClientError> {
         let raw = match key {
             Some(key) => format!("/{bucket}/{key}"),
             None => format!("/{bucket}"),
@@ -266,7 +265,30 @@ impl Connection {
             source,
         };
         self.sender.ready().await.map_err(http_err)?;
-        let resp = self.sender.send_request(request).await.map_err(http_err)?;
+        self.sender.send_request(request).await.map_err(http_err)
+    }
+
+    /// Sends `method /bucket[/key]` with `body` of `len` bytes; returns the
+    /// status and the number of response body bytes, which are read and
+    /// dropped. A non-2xx status is an error.
+    pub async fn request(
+        &mut self,
+        method: Method,
+        bucket: &str,
+        key: Option<&str>,
+        body: Body,
+        len: u64,
+    ) -> Result<u64, ClientError> {
+        let path = uri_encode_path(&match key {
+            Some(key) => format!("/{bucket}/{key}"),
+            None => format!("/{bucket}"),
+        });
+        let resp = self.send(method.clone(), bucket, key, body, len).await?;
+        let http_err = |source| ClientError::Http {
+            method: method.clone(),
+            path: path.clone(),
+            source,
+        };
         let status = resp.status();
         let mut body = resp.into_body();
         let mut read = 0u64;

@@ -105,8 +105,10 @@ pub struct DevnetArgs {
     /// The sector size the chain allows and the nodes seal (2KiB, 8MiB, ...).
     #[arg(long, default_value = "8MiB")]
     sector_size: String,
-    /// Blocks per ledger epoch (when the chain is first created).
-    #[arg(long, default_value_t = 2)]
+    /// Blocks per ledger epoch (when the chain is first created). With
+    /// ~1 s blocks, 10 gives providers' default sealing allowance (360
+    /// epochs) about an hour before a deal must be active.
+    #[arg(long, default_value_t = 10)]
     blocks_per_epoch: u64,
     /// Run the demonstration, then stop everything (for scripts and CI).
     #[arg(long)]

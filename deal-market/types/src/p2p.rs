@@ -17,7 +17,8 @@ use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use libp2p::request_response::{self, ProtocolSupport};
 use libp2p::swarm::SwarmEvent;
 use libp2p::{
-    Multiaddr, PeerId, StreamProtocol, Swarm, identify, identity, kad, noise, tcp, yamux,
+    Multiaddr, PeerId, StreamProtocol, Swarm, connection_limits, identify, identity, kad, noise,
+    tcp, yamux,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -169,6 +170,8 @@ mod behaviour {
     #[derive(NetworkBehaviour)]
     #[allow(missing_debug_implementations)]
     pub struct Behaviour {
+        /// Caps connections: per peer, and inbound ones in all.
+        pub limits: libp2p::connection_limits::Behaviour,
         /// Exchanges listen addresses and protocols.
         pub identify: identify::Behaviour,
         /// Provider records of upload roots, peer routing.
@@ -179,6 +182,14 @@ mod behaviour {
         pub retrieve: request_response::Behaviour<RetrieveCodec>,
     }
 }
+
+/// Connections one peer may hold to a host: a misbehaving client cannot
+/// take every slot (request-response multiplexes all its requests over one).
+pub const MAX_CONNECTIONS_PER_PEER: u32 = 4;
+/// Inbound connections still in their handshake.
+pub const MAX_PENDING_INCOMING: u32 = 128;
+/// Inbound connections in all.
+pub const MAX_INCOMING: u32 = 1024;
 
 /// Whether a host answers the protocols (a storage node) or only asks (a
 /// client).
@@ -230,6 +241,12 @@ pub fn host(
                 .with_request_timeout(request_timeout)
                 .with_max_concurrent_streams(256);
             Behaviour {
+                limits: connection_limits::Behaviour::new(
+                    connection_limits::ConnectionLimits::default()
+                        .with_max_established_per_peer(Some(MAX_CONNECTIONS_PER_PEER))
+                        .with_max_pending_incoming(Some(MAX_PENDING_INCOMING))
+                        .with_max_established_incoming(Some(MAX_INCOMING)),
+                ),
                 identify: identify::Behaviour::new(identify::Config::new(
                     IDENTIFY_VERSION.to_string(),
                     key.public(),
