@@ -152,7 +152,7 @@ pub fn run(
                         default_policy: policy,
                         dir: data_dir.join("placement"),
                         hot_limit,
-                        poll: std::time::Duration::from_secs(2),
+                        poll: std::time::Duration::from_millis(250),
                     },
                 })
             }

@@ -24,7 +24,8 @@
 //! `cargo build -p cairn-client -p cairn-node -p cairn-deal-market --bins`.
 //!
 //! Run: `cargo run -p cairn-benches --bin net-bench -- [--mib N]`.
-//! `CAIRN_BENCH_DIR` sets where the temporary state goes.
+//! `CAIRN_BENCH_DIR` sets where the temporary state goes;
+//! `CAIRN_BENCH_KEEP=1` keeps it (logs under `devnet/logs`).
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -165,7 +166,11 @@ fn main() -> Result<()> {
     let (copy, decode) = decode_rate(256 * MIB)?;
     println!("decode+verify, all data shards   {copy:>8.1} MB/s");
     println!("decode+verify, 2 data shards lost {decode:>7.1} MB/s");
-    let _ = std::fs::remove_dir_all(&dir);
+    if std::env::var_os("CAIRN_BENCH_KEEP").is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    } else {
+        println!("state kept in {}", dir.display());
+    }
     Ok(())
 }
 
@@ -213,6 +218,9 @@ fn spawn(cmd: &mut Command, log: &Path) -> Result<Child> {
 }
 
 fn terminate(child: &mut Child) {
+    if let Ok(Some(_)) = child.try_wait() {
+        return;
+    }
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();

@@ -28,6 +28,8 @@ use super::{NetError, Provider, providers};
 
 /// Decoded stripes kept.
 const CACHE_STRIPES: usize = 32;
+/// How long a stripe waits on its shards before asking one more.
+const HEDGE_AFTER: std::time::Duration = std::time::Duration::from_millis(300);
 
 /// One shard of an upload: its pieces and who holds each.
 #[derive(Debug, Clone)]
@@ -221,37 +223,65 @@ impl Fetcher {
         order.sort_by_key(|s| (bad.contains(s), usize::from(*s) >= k, *s));
         let mut got: Vec<Option<Vec<u8>>> = vec![None; n];
         let mut reasons = Vec::new();
-        let mut next = 0;
-        while got.iter().filter(|g| g.is_some()).count() < k && next < order.len() {
-            let want = k - got.iter().filter(|g| g.is_some()).count();
-            let batch: Vec<u8> = order.iter().skip(next).take(want).copied().collect();
-            next += batch.len();
-            let results = futures::future::join_all(
-                batch
-                    .iter()
-                    .map(|&s| async move { (s, self.shard_bytes(s, segment, stripe).await) }),
-            )
-            .await;
-            for (s, r) in results {
-                match r {
-                    Ok(d) => {
-                        if let Some(slot) = got.get_mut(usize::from(s)) {
-                            *slot = Some(d);
+        let mut order = order.into_iter();
+        let mut inflight = futures::stream::FuturesUnordered::new();
+        let ask = |s: u8| async move { (s, self.shard_bytes(s, segment, stripe).await) };
+        let mut asked: BTreeSet<u8> = BTreeSet::new();
+        for s in order.by_ref().take(k) {
+            asked.insert(s);
+            inflight.push(ask(s));
+        }
+        let mut have = 0;
+        // A shard that has not answered within HEDGE_AFTER gets company:
+        // the next shard in line is asked too, and the first k answers win
+        // (a slow or silent provider costs one delay, not its timeout).
+        let hedge = tokio::time::sleep(HEDGE_AFTER);
+        tokio::pin!(hedge);
+        while have < k {
+            tokio::select! {
+                done = futures::StreamExt::next(&mut inflight) => {
+                    let Some((s, r)) = done else { break };
+                    asked.remove(&s);
+                    match r {
+                        Ok(d) => {
+                            if let Some(slot) = got.get_mut(usize::from(s)) {
+                                *slot = Some(d);
+                                have += 1;
+                            }
+                        }
+                        Err(e) => {
+                            tracing::debug!(shard = s, segment, stripe, "shard fetch failed: {e}");
+                            // Asked last from now on: a dead provider
+                            // costs one failure, not one per stripe.
+                            if let Ok(mut b) = self.bad.lock() {
+                                b.insert(s);
+                            }
+                            reasons.push(format!("shard {s}: {e}"));
+                            if let Some(next) = order.next() {
+                                asked.insert(next);
+                                inflight.push(ask(next));
+                            }
                         }
                     }
-                    Err(e) => {
-                        tracing::debug!(shard = s, segment, stripe, "shard fetch failed: {e}");
-                        // Asked last from now on: a dead or slow provider
-                        // costs one timeout, not one per stripe.
-                        if let Ok(mut b) = self.bad.lock() {
-                            b.insert(s);
-                        }
-                        reasons.push(format!("shard {s}: {e}"));
+                }
+                () = &mut hedge, if have + inflight.len() < n => {
+                    if let Some(next) = order.next() {
+                        tracing::debug!(shard = next, segment, stripe, "a shard is slow: asking another");
+                        asked.insert(next);
+                        inflight.push(ask(next));
                     }
+                    hedge.as_mut().reset(tokio::time::Instant::now() + HEDGE_AFTER);
                 }
             }
         }
-        let have = got.iter().filter(|g| g.is_some()).count();
+        drop(inflight);
+        // Shards that had not answered when k others had: asked last from
+        // now on, so the next stripes do not wait on them again.
+        if !asked.is_empty()
+            && let Ok(mut b) = self.bad.lock()
+        {
+            b.extend(asked.iter().copied());
+        }
         if have < k {
             return Err(NetError::Unavailable {
                 segment,

@@ -198,6 +198,7 @@ async fn place_one(store: &Store, cfg: &WorkerConfig, task: &PlacementTask) -> R
     };
 
     // The CAR's length first (the layout depends on it), then the spool.
+    let started = std::time::Instant::now();
     let (s, root) = (store.clone(), task.root);
     let car_len = tokio::task::spawn_blocking(move || car_length(&s, root)).await??;
     let sector = providers(&cfg.placer.ledger)
@@ -220,6 +221,14 @@ async fn place_one(store: &Store, cfg: &WorkerConfig, task: &PlacementTask) -> R
     let (s, d) = (store.clone(), dir.clone());
     let (pieces, locations) =
         tokio::task::spawn_blocking(move || spool(&s, root, layout, &d)).await??;
+    tracing::info!(
+        root = %task.root,
+        car_len,
+        segments = layout.segments(),
+        shards = layout.shards(),
+        secs = started.elapsed().as_secs_f64(),
+        "spooled into pieces"
+    );
     let up = Upload {
         root: task.root.to_string(),
         layout,
