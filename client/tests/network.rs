@@ -353,6 +353,46 @@ async fn place_then_get_from_providers_through_corruption_and_two_failures() {
     };
     get("intact.bin");
 
+    // Three providers' registered addresses made wrong, one more than
+    // parity covers: the reader finds them on Kademlia, through the other
+    // providers' routing tables, and reads everything.
+    {
+        use cairn_gateway::net::fetch::{Fetcher, locate};
+        let mut located = locate(&ledger, &cid).await.unwrap();
+        let nowhere: libp2p::Multiaddr = "/ip4/127.0.0.1/tcp/1".parse().unwrap();
+        let mut moved = std::collections::BTreeSet::new();
+        for s in located.shards.iter_mut().take(3) {
+            for (_, p) in s.pieces.iter_mut() {
+                let p = p.as_mut().unwrap();
+                p.addrs = vec![nowhere.clone()];
+                moved.insert(p.id);
+            }
+        }
+        assert_eq!(moved.len(), 3);
+        let p2p = cairn_types::p2p::Client::spawn(
+            libp2p::identity::Keypair::generate_ed25519(),
+            Duration::from_secs(30),
+        )
+        .unwrap();
+        let fetcher = Fetcher::new(p2p, located);
+        let mut blocks = std::collections::HashMap::new();
+        let roots = fetcher
+            .blocks(|c, d| {
+                blocks.insert(c, d);
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let root: cid::Cid = cid.parse().unwrap();
+        assert_eq!(roots, vec![root]);
+        let mut back = Vec::new();
+        for piece in cairn_dag::reader::FileReader::new(&blocks, root) {
+            back.extend_from_slice(&piece.unwrap());
+        }
+        assert_eq!(back, bytes, "read through the addresses Kademlia found");
+        assert!(fetcher.lying_shards().is_empty());
+    }
+
     // The provider of shard 0 (a data shard) corrupts every piece it holds.
     let shard0 = shards[0]["provider"].as_u64().unwrap();
     let owner0 = ledger.provider(shard0).await.unwrap().unwrap().owner;

@@ -301,6 +301,11 @@ enum ClientCmd {
         RetrieveRequest,
         oneshot::Sender<Result<RetrieveResponse, RequestError>>,
     ),
+    FindPeer(
+        PeerId,
+        Vec<(PeerId, Vec<Multiaddr>)>,
+        oneshot::Sender<Vec<Multiaddr>>,
+    ),
 }
 
 /// A handle to a client host running in its own task: many requests may
@@ -321,6 +326,8 @@ impl Client {
         tokio::spawn(async move {
             let mut deals = HashMap::new();
             let mut retrievals = HashMap::new();
+            let mut lookups: HashMap<kad::QueryId, (PeerId, oneshot::Sender<Vec<Multiaddr>>)> =
+                HashMap::new();
             loop {
                 tokio::select! {
                     cmd = rx.recv() => match cmd {
@@ -333,6 +340,18 @@ impl Client {
                             let id = swarm.behaviour_mut().retrieve.send_request_with_addresses(&peer, Inbound::Valid(req), addrs);
                             retrievals.insert(id, (peer, reply));
                         }
+                        Some(ClientCmd::FindPeer(peer, bootstrap, reply)) => {
+                            let kad = &mut swarm.behaviour_mut().kad;
+                            for (p, addrs) in bootstrap {
+                                if p != peer {
+                                    for a in addrs {
+                                        kad.add_address(&p, a);
+                                    }
+                                }
+                            }
+                            let id = kad.get_closest_peers(peer);
+                            lookups.insert(id, (peer, reply));
+                        }
                     },
                     ev = swarm.select_next_some() => match ev {
                         SwarmEvent::Behaviour(BehaviourEvent::Deal(ev)) => {
@@ -340,6 +359,24 @@ impl Client {
                         }
                         SwarmEvent::Behaviour(BehaviourEvent::Retrieve(ev)) => {
                             settle(ev, &mut retrievals);
+                        }
+                        SwarmEvent::Behaviour(BehaviourEvent::Kad(
+                            kad::Event::OutboundQueryProgressed { id, result: kad::QueryResult::GetClosestPeers(r), step, .. },
+                        )) => {
+                            let found = match &r {
+                                Ok(ok) => lookups.get(&id).and_then(|(want, _)| {
+                                    ok.peers.iter().find(|p| p.peer_id == *want).map(|p| p.addrs.clone())
+                                }),
+                                Err(_) => None,
+                            };
+                            if found.as_ref().is_some_and(|a| !a.is_empty()) || step.last {
+                                if let Some((_, reply)) = lookups.remove(&id) {
+                                    let _ = reply.send(found.unwrap_or_default());
+                                }
+                                if let Some(mut q) = swarm.behaviour_mut().kad.query_mut(&id) {
+                                    q.finish();
+                                }
+                            }
                         }
                         _ => {}
                     },
@@ -349,6 +386,25 @@ impl Client {
         Ok(Self { tx, peer_id })
     }
 
+    /// Asks the Kademlia network (entered through `bootstrap`: peers and
+    /// their addresses, e.g. the ledger's registry) for `peer`'s current
+    /// addresses: what a reader does when a provider does not answer at
+    /// the addresses it registered. Empty when nobody knows it.
+    pub async fn find_peer(
+        &self,
+        peer: PeerId,
+        bootstrap: Vec<(PeerId, Vec<Multiaddr>)>,
+    ) -> Result<Vec<Multiaddr>, RequestError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(ClientCmd::FindPeer(peer, bootstrap, reply))
+            .await
+            .map_err(|_| RequestError::Stopped)?;
+        rx.await.map_err(|_| RequestError::Stopped)
+    }
+}
+
+impl Client {
     /// The client's own peer id.
     pub fn peer_id(&self) -> PeerId {
         self.peer_id

@@ -8,7 +8,10 @@
 //! refuses. Every block is checked against its CID ([`Fetcher::block`]);
 //! a block that fails is decoded again without each suspect data shard in
 //! turn, and the shard whose exclusion makes it verify is marked bad and
-//! avoided from then on. Decoded stripes are cached (a few, bounded).
+//! avoided from then on. Decoded stripes are cached (a few, bounded). A
+//! provider that cannot be reached at the addresses the registry lists is
+//! looked up once on Kademlia (through the other providers' routing
+//! tables) and asked again where it is now.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::ops::Range;
@@ -28,6 +31,8 @@ use super::{NetError, Provider, providers};
 
 /// Decoded stripes kept.
 const CACHE_STRIPES: usize = 32;
+/// How long a Kademlia lookup of a provider's addresses may take.
+const LOOKUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// How long a stripe waits on its shards before asking one more.
 const HEDGE_AFTER: std::time::Duration = std::time::Duration::from_millis(300);
 
@@ -137,6 +142,9 @@ pub struct Fetcher {
     /// Shards found serving bad bytes.
     liars: Mutex<BTreeSet<u8>>,
     cache: Mutex<StripeCache>,
+    /// Providers looked up on Kademlia after failing at their registered
+    /// addresses: the addresses found (empty: nobody knew better).
+    found: Mutex<HashMap<u64, Vec<libp2p::Multiaddr>>>,
 }
 
 impl Fetcher {
@@ -148,6 +156,7 @@ impl Fetcher {
             bad: Mutex::new(BTreeSet::new()),
             liars: Mutex::new(BTreeSet::new()),
             cache: Mutex::new((HashMap::new(), VecDeque::new())),
+            found: Mutex::new(HashMap::new()),
         }
     }
 
@@ -181,18 +190,46 @@ impl Fetcher {
             offset: r.start,
             len: u32::try_from(r.end - r.start).map_err(|_| "stripe too wide")?,
         };
-        match self.p2p.retrieve(p.peer, p.addrs.clone(), req).await {
-            Ok(RetrieveResponse::Data(d)) if d.len() as u64 == r.end - r.start => Ok(d),
-            Ok(RetrieveResponse::Data(d)) => Err(format!(
-                "provider {} sent {} bytes, not {}",
-                p.id,
-                d.len(),
-                r.end - r.start
-            )),
-            Ok(RetrieveResponse::Refused(why)) => Err(format!("provider {}: {why}", p.id)),
-            Ok(other) => Err(format!("provider {}: unexpected {other:?}", p.id)),
-            Err(e) => Err(format!("provider {}: {e}", p.id)),
+        let want = r.end - r.start;
+        let known = self.found.lock().ok().and_then(|f| f.get(&p.id).cloned());
+        let addrs = match &known {
+            Some(a) if !a.is_empty() => a.clone(),
+            _ => p.addrs.clone(),
+        };
+        match self.p2p.retrieve(p.peer, addrs, req.clone()).await {
+            Err(e) if known.is_none() => {
+                // Not at its registered addresses: ask the Kademlia network
+                // (entered through the other providers) where it is now.
+                let moved = self.lookup(p).await;
+                if moved.is_empty() || moved == p.addrs {
+                    return Err(format!("provider {}: {e}", p.id));
+                }
+                tracing::info!(provider = p.id, addrs = ?moved, "provider found on Kademlia at new addresses");
+                let again = self.p2p.retrieve(p.peer, moved, req).await;
+                answer(p.id, want, again)
+            }
+            other => answer(p.id, want, other),
         }
+    }
+
+    /// `p`'s addresses according to Kademlia (remembered per provider).
+    async fn lookup(&self, p: &Provider) -> Vec<libp2p::Multiaddr> {
+        let bootstrap: Vec<_> = self
+            .located
+            .shards
+            .iter()
+            .flat_map(|s| s.pieces.iter().filter_map(|(_, q)| q.as_ref()))
+            .filter(|q| q.peer != p.peer)
+            .map(|q| (q.peer, q.addrs.clone()))
+            .collect();
+        let addrs = match tokio::time::timeout(LOOKUP_TIMEOUT, self.p2p.find_peer(p.peer, bootstrap)).await {
+            Ok(Ok(a)) => a,
+            _ => Vec::new(),
+        };
+        if let Ok(mut f) = self.found.lock() {
+            f.insert(p.id, addrs.clone());
+        }
+        addrs
     }
 
     /// The CAR bytes of one stripe from `k` shards, never from `exclude`.
@@ -494,6 +531,24 @@ impl Fetcher {
             offset = r.end;
         }
         Ok(roots)
+    }
+}
+
+/// A retrieval's answer as the stripe's bytes, or why not.
+fn answer(
+    provider: u64,
+    want: u64,
+    r: Result<RetrieveResponse, cairn_types::p2p::RequestError>,
+) -> Result<Vec<u8>, String> {
+    match r {
+        Ok(RetrieveResponse::Data(d)) if d.len() as u64 == want => Ok(d),
+        Ok(RetrieveResponse::Data(d)) => Err(format!(
+            "provider {provider} sent {} bytes, not {want}",
+            d.len()
+        )),
+        Ok(RetrieveResponse::Refused(why)) => Err(format!("provider {provider}: {why}")),
+        Ok(other) => Err(format!("provider {provider}: unexpected {other:?}")),
+        Err(e) => Err(format!("provider {provider}: {e}")),
     }
 }
 
