@@ -113,10 +113,7 @@ pub fn place(a: PlaceArgs<'_>) -> Result<()> {
         pieces,
         dir: dir.clone(),
     };
-    let mut state: Placement = std::fs::read(&state_path)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default();
+    let mut state: Placement = cairn_gateway::net::place::load_state(&state_path)?;
     let placer = rt.block_on(async {
         Ok::<_, anyhow::Error>(Placer {
             ledger,
@@ -125,9 +122,7 @@ pub fn place(a: PlaceArgs<'_>) -> Result<()> {
         })
     })?;
     let save = |s: &Placement| {
-        if let Ok(b) = serde_json::to_vec_pretty(s)
-            && let Err(e) = std::fs::write(&state_path, b)
-        {
+        if let Err(e) = cairn_gateway::net::place::save_state(&state_path, s) {
             tracing::warn!("saving {}: {e}", state_path.display());
         }
     };

@@ -33,6 +33,9 @@ use crate::{
     store::{Delta, Inner, Store},
 };
 
+/// Block locations written per batch.
+const LOCATION_BATCH: usize = 4096;
+
 /// An object version waiting to be placed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlacementTask {
@@ -141,6 +144,22 @@ impl Store {
         let inner = &self.inner;
         let meta = inner.cf(CF_META)?;
         let root = task.root.to_bytes();
+        // Locations touch no refcount: written in bounded batches without
+        // the state lock (a large object has hundreds of thousands), made
+        // durable by the sync below. Before the markers, so a crash between
+        // leaves the version queued and placed again, never placed without
+        // its locations.
+        for chunk in locations.chunks(LOCATION_BATCH) {
+            let mut batch = WriteBatch::default();
+            for (mh, r) in chunk {
+                let mut v = Vec::with_capacity(root.len() + 16);
+                v.extend_from_slice(&r.start.to_be_bytes());
+                v.extend_from_slice(&r.end.to_be_bytes());
+                v.extend_from_slice(&root);
+                batch.put_cf(meta, keys::meta_key(tag::LOCATION, mh), v);
+            }
+            inner.write(batch, false)?;
+        }
         {
             let _state = inner.lock_state()?;
             let mut batch = WriteBatch::default();
@@ -163,13 +182,6 @@ impl Store {
                 keys::meta_key(tag::PLACED, &task.root.hash().to_bytes()),
                 [],
             );
-            for (mh, r) in locations {
-                let mut v = Vec::with_capacity(root.len() + 16);
-                v.extend_from_slice(&r.start.to_be_bytes());
-                v.extend_from_slice(&r.end.to_be_bytes());
-                v.extend_from_slice(&root);
-                batch.put_cf(meta, keys::meta_key(tag::LOCATION, mh), v);
-            }
             inner.write(batch, false)?;
         }
         inner.sync_wal()

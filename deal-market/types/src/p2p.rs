@@ -303,9 +303,30 @@ enum ClientCmd {
     ),
     FindPeer(
         PeerId,
+        Vec<Multiaddr>,
         Vec<(PeerId, Vec<Multiaddr>)>,
         oneshot::Sender<Vec<Multiaddr>>,
     ),
+}
+
+/// A Kademlia lookup of one peer's addresses in progress.
+struct Lookup {
+    peer: PeerId,
+    /// Addresses that are not news.
+    stale: Vec<Multiaddr>,
+    reply: oneshot::Sender<Vec<Multiaddr>>,
+}
+
+impl Lookup {
+    fn fresh<'a>(&self, addrs: impl Iterator<Item = &'a Multiaddr>) -> Vec<Multiaddr> {
+        let mut out: Vec<Multiaddr> = Vec::new();
+        for a in addrs {
+            if !self.stale.contains(a) && !out.contains(a) {
+                out.push(a.clone());
+            }
+        }
+        out
+    }
 }
 
 /// A handle to a client host running in its own task: many requests may
@@ -326,8 +347,7 @@ impl Client {
         tokio::spawn(async move {
             let mut deals = HashMap::new();
             let mut retrievals = HashMap::new();
-            let mut lookups: HashMap<kad::QueryId, (PeerId, oneshot::Sender<Vec<Multiaddr>>)> =
-                HashMap::new();
+            let mut lookups: HashMap<kad::QueryId, Lookup> = HashMap::new();
             loop {
                 tokio::select! {
                     cmd = rx.recv() => match cmd {
@@ -340,7 +360,7 @@ impl Client {
                             let id = swarm.behaviour_mut().retrieve.send_request_with_addresses(&peer, Inbound::Valid(req), addrs);
                             retrievals.insert(id, (peer, reply));
                         }
-                        Some(ClientCmd::FindPeer(peer, bootstrap, reply)) => {
+                        Some(ClientCmd::FindPeer(peer, stale, bootstrap, reply)) => {
                             let kad = &mut swarm.behaviour_mut().kad;
                             for (p, addrs) in bootstrap {
                                 if p != peer {
@@ -350,7 +370,7 @@ impl Client {
                                 }
                             }
                             let id = kad.get_closest_peers(peer);
-                            lookups.insert(id, (peer, reply));
+                            lookups.insert(id, Lookup { peer, stale, reply });
                         }
                     },
                     ev = swarm.select_next_some() => match ev {
@@ -360,18 +380,40 @@ impl Client {
                         SwarmEvent::Behaviour(BehaviourEvent::Retrieve(ev)) => {
                             settle(ev, &mut retrievals);
                         }
+                        // The wanted peer answered and entered the routing
+                        // table: its addresses are known, the query can end
+                        // (the closest-peers result only comes once every
+                        // peer asked has answered or timed out).
+                        SwarmEvent::Behaviour(BehaviourEvent::Kad(
+                            kad::Event::RoutingUpdated { peer, addresses, .. },
+                        )) => {
+                            let ids: Vec<kad::QueryId> = lookups
+                                .iter()
+                                .filter(|(_, l)| l.peer == peer && !l.fresh(addresses.iter()).is_empty())
+                                .map(|(id, _)| *id)
+                                .collect();
+                            for id in ids {
+                                if let Some(l) = lookups.remove(&id) {
+                                    let fresh = l.fresh(addresses.iter());
+                                    let _ = l.reply.send(fresh);
+                                }
+                                if let Some(mut q) = swarm.behaviour_mut().kad.query_mut(&id) {
+                                    q.finish();
+                                }
+                            }
+                        }
                         SwarmEvent::Behaviour(BehaviourEvent::Kad(
                             kad::Event::OutboundQueryProgressed { id, result: kad::QueryResult::GetClosestPeers(r), step, .. },
                         )) => {
                             let found = match &r {
-                                Ok(ok) => lookups.get(&id).and_then(|(want, _)| {
-                                    ok.peers.iter().find(|p| p.peer_id == *want).map(|p| p.addrs.clone())
+                                Ok(ok) => lookups.get(&id).map(|l| {
+                                    l.fresh(ok.peers.iter().filter(|p| p.peer_id == l.peer).flat_map(|p| p.addrs.iter()))
                                 }),
                                 Err(_) => None,
                             };
                             if found.as_ref().is_some_and(|a| !a.is_empty()) || step.last {
-                                if let Some((_, reply)) = lookups.remove(&id) {
-                                    let _ = reply.send(found.unwrap_or_default());
+                                if let Some(l) = lookups.remove(&id) {
+                                    let _ = l.reply.send(found.unwrap_or_default());
                                 }
                                 if let Some(mut q) = swarm.behaviour_mut().kad.query_mut(&id) {
                                     q.finish();
@@ -388,16 +430,18 @@ impl Client {
 
     /// Asks the Kademlia network (entered through `bootstrap`: peers and
     /// their addresses, e.g. the ledger's registry) for `peer`'s current
-    /// addresses: what a reader does when a provider does not answer at
-    /// the addresses it registered. Empty when nobody knows it.
+    /// addresses other than `stale` (those that failed): what a reader
+    /// does when a provider does not answer at the addresses it
+    /// registered. Empty when nobody knows better.
     pub async fn find_peer(
         &self,
         peer: PeerId,
+        stale: Vec<Multiaddr>,
         bootstrap: Vec<(PeerId, Vec<Multiaddr>)>,
     ) -> Result<Vec<Multiaddr>, RequestError> {
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send(ClientCmd::FindPeer(peer, bootstrap, reply))
+            .send(ClientCmd::FindPeer(peer, stale, bootstrap, reply))
             .await
             .map_err(|_| RequestError::Stopped)?;
         rx.await.map_err(|_| RequestError::Stopped)

@@ -32,9 +32,15 @@ use super::{NetError, Provider, providers};
 /// Decoded stripes kept.
 const CACHE_STRIPES: usize = 32;
 /// How long a Kademlia lookup of a provider's addresses may take.
-const LOOKUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-/// How long a stripe waits on its shards before asking one more.
+/// (Above Kademlia's 10 s per-peer timeout, so one silent peer does not
+/// sink the lookup.)
+const LOOKUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(25);
+/// How long a stripe waits on its shards before asking one more, until
+/// answers have been timed; then four times the typical answer, within
+/// [`HEDGE_MIN`, `HEDGE_MAX`].
 const HEDGE_AFTER: std::time::Duration = std::time::Duration::from_millis(300);
+const HEDGE_MIN: std::time::Duration = std::time::Duration::from_millis(40);
+const HEDGE_MAX: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// One shard of an upload: its pieces and who holds each.
 #[derive(Debug, Clone)]
@@ -143,8 +149,10 @@ pub struct Fetcher {
     liars: Mutex<BTreeSet<u8>>,
     cache: Mutex<StripeCache>,
     /// Providers looked up on Kademlia after failing at their registered
-    /// addresses: the addresses found (empty: nobody knew better).
+    /// addresses: the addresses found.
     found: Mutex<HashMap<u64, Vec<libp2p::Multiaddr>>>,
+    /// Moving average of a shard answer's time, in seconds (0: none yet).
+    answer_secs: Mutex<f64>,
 }
 
 impl Fetcher {
@@ -157,6 +165,7 @@ impl Fetcher {
             liars: Mutex::new(BTreeSet::new()),
             cache: Mutex::new((HashMap::new(), VecDeque::new())),
             found: Mutex::new(HashMap::new()),
+            answer_secs: Mutex::new(0.0),
         }
     }
 
@@ -201,7 +210,7 @@ impl Fetcher {
                 // Not at its registered addresses: ask the Kademlia network
                 // (entered through the other providers) where it is now.
                 let moved = self.lookup(p).await;
-                if moved.is_empty() || moved == p.addrs {
+                if moved.is_empty() {
                     return Err(format!("provider {}: {e}", p.id));
                 }
                 tracing::info!(provider = p.id, addrs = ?moved, "provider found on Kademlia at new addresses");
@@ -209,6 +218,22 @@ impl Fetcher {
                 answer(p.id, want, again)
             }
             other => answer(p.id, want, other),
+        }
+    }
+
+    /// Records one shard answer's time.
+    fn timed(&self, took: std::time::Duration) {
+        if let Ok(mut a) = self.answer_secs.lock() {
+            let x = took.as_secs_f64();
+            *a = if *a == 0.0 { x } else { 0.8 * *a + 0.2 * x };
+        }
+    }
+
+    /// How long to wait on a stripe's shards before asking one more.
+    fn hedge_after(&self) -> std::time::Duration {
+        match self.answer_secs.lock().map(|a| *a) {
+            Ok(a) if a > 0.0 => std::time::Duration::from_secs_f64(4.0 * a).clamp(HEDGE_MIN, HEDGE_MAX),
+            _ => HEDGE_AFTER,
         }
     }
 
@@ -222,11 +247,16 @@ impl Fetcher {
             .filter(|q| q.peer != p.peer)
             .map(|q| (q.peer, q.addrs.clone()))
             .collect();
-        let addrs = match tokio::time::timeout(LOOKUP_TIMEOUT, self.p2p.find_peer(p.peer, bootstrap)).await {
+        let lookup = self.p2p.find_peer(p.peer, p.addrs.clone(), bootstrap);
+        let addrs: Vec<_> = match tokio::time::timeout(LOOKUP_TIMEOUT, lookup).await {
             Ok(Ok(a)) => a,
             _ => Vec::new(),
         };
-        if let Ok(mut f) = self.found.lock() {
+        // Only an answer is remembered: after "nobody knows", a later
+        // failure asks again.
+        if !addrs.is_empty()
+            && let Ok(mut f) = self.found.lock()
+        {
             f.insert(p.id, addrs.clone());
         }
         addrs
@@ -262,17 +292,25 @@ impl Fetcher {
         let mut reasons = Vec::new();
         let mut order = order.into_iter();
         let mut inflight = futures::stream::FuturesUnordered::new();
-        let ask = |s: u8| async move { (s, self.shard_bytes(s, segment, stripe).await) };
+        let ask = |s: u8| async move {
+            let t = std::time::Instant::now();
+            let r = self.shard_bytes(s, segment, stripe).await;
+            if r.is_ok() {
+                self.timed(t.elapsed());
+            }
+            (s, r)
+        };
+        let hedge_after = self.hedge_after();
         let mut asked: BTreeSet<u8> = BTreeSet::new();
         for s in order.by_ref().take(k) {
             asked.insert(s);
             inflight.push(ask(s));
         }
         let mut have = 0;
-        // A shard that has not answered within HEDGE_AFTER gets company:
+        // A shard that has not answered within the hedge delay gets company:
         // the next shard in line is asked too, and the first k answers win
         // (a slow or silent provider costs one delay, not its timeout).
-        let hedge = tokio::time::sleep(HEDGE_AFTER);
+        let hedge = tokio::time::sleep(hedge_after);
         tokio::pin!(hedge);
         while have < k {
             tokio::select! {
@@ -307,7 +345,7 @@ impl Fetcher {
                         asked.insert(next);
                         inflight.push(ask(next));
                     }
-                    hedge.as_mut().reset(tokio::time::Instant::now() + HEDGE_AFTER);
+                    hedge.as_mut().reset(tokio::time::Instant::now() + hedge_after);
                 }
             }
         }

@@ -122,6 +122,41 @@ pub struct Upload {
     pub dir: PathBuf,
 }
 
+/// Reads a placement state saved by [`save_state`]; none saved is a fresh
+/// start, a file that does not parse is an error (starting over could
+/// publish the upload twice).
+pub fn load_state(path: &Path) -> Result<Placement, NetError> {
+    match std::fs::read(path) {
+        Ok(b) => serde_json::from_slice(&b).map_err(|e| NetError::Io {
+            what: format!("reading the placement state {}", path.display()),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Placement::default()),
+        Err(e) => Err(NetError::Io {
+            what: format!("reading the placement state {}", path.display()),
+            source: e,
+        }),
+    }
+}
+
+/// Saves a placement state atomically: a temporary file, synced, renamed
+/// over the old one, and the folder synced, so a crash leaves the old
+/// state or the new one, never a torn file.
+pub fn save_state(path: &Path, state: &Placement) -> std::io::Result<()> {
+    let bytes = serde_json::to_vec_pretty(state).map_err(std::io::Error::other)?;
+    let tmp = path.with_extension("json.tmp");
+    {
+        let mut f = File::create(&tmp)?;
+        f.write_all(&bytes)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)?;
+    if let Some(dir) = path.parent() {
+        File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+
 /// A piece file's path.
 pub fn piece_path(dir: &Path, shard: usize, segment: u64) -> PathBuf {
     dir.join(format!("{shard}-{segment}"))

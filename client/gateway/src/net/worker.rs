@@ -26,7 +26,7 @@ use cairn_ledger::tx::MAX_DEALS_PER_TX;
 use cairn_store::{ObjectVersionId, PlacementTask, Store, StoreError};
 use tokio::sync::watch;
 
-use super::place::{Placement, Placer, Policy, Spooler, Upload, piece_path};
+use super::place::{Placer, Policy, Spooler, Upload, load_state, piece_path, save_state};
 use super::{NetError, providers};
 use crate::s3::read::StoreSource;
 
@@ -67,9 +67,17 @@ enum PlaceError {
 const FIRST_BACKOFF: Duration = Duration::from_secs(5);
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
+/// How often the hot copies are checked against the limit when nothing
+/// was placed (each placement checks them at once).
+const EVICT_EVERY: Duration = Duration::from_secs(60);
+
 /// Runs until `stop` turns true.
 pub async fn run(store: Store, cfg: WorkerConfig, mut stop: watch::Receiver<bool>) {
     let mut backoff: HashMap<ObjectVersionId, (Instant, Duration)> = HashMap::new();
+    // Eviction reads every queued and hot record: at start, after a
+    // placement, and now and then, not on every poll.
+    let mut evict_due = true;
+    let mut evicted_at = Instant::now();
     loop {
         if *stop.borrow() {
             return;
@@ -104,6 +112,7 @@ pub async fn run(store: Store, cfg: WorkerConfig, mut stop: watch::Receiver<bool
             };
             match placed {
                 Ok(()) => {
+                    evict_due = true;
                     backoff.remove(&task.version);
                     tracing::info!(root = %task.root, bucket = %task.bucket, key = %task.key, secs = started.elapsed().as_secs_f64(), "object placed");
                 }
@@ -116,7 +125,11 @@ pub async fn run(store: Store, cfg: WorkerConfig, mut stop: watch::Receiver<bool
                 }
             }
         }
-        if let Some(limit) = cfg.hot_limit {
+        if let Some(limit) = cfg.hot_limit
+            && (evict_due || evicted_at.elapsed() >= EVICT_EVERY)
+        {
+            evict_due = false;
+            evicted_at = Instant::now();
             let s = store.clone();
             match tokio::task::spawn_blocking(move || evict_to(&s, limit)).await {
                 Ok(Ok(0)) => {}
@@ -182,6 +195,7 @@ async fn place_one(store: &Store, cfg: &WorkerConfig, task: &PlacementTask) -> R
         let s = store.clone();
         let v = task.version;
         tokio::task::spawn_blocking(move || s.drop_placement(v)).await??;
+        remove_dir(&placement_dir(&cfg.dir, &task.root));
         return Ok(());
     }
     if placed {
@@ -218,6 +232,12 @@ async fn place_one(store: &Store, cfg: &WorkerConfig, task: &PlacementTask) -> R
     )
     .map_err(NetError::from)?;
     let dir = placement_dir(&cfg.dir, &task.root);
+    // The spool is rebuilt from the store on a retry: whatever happens
+    // below (an error, a stop, success), the piece files go.
+    let _pieces = PieceFiles {
+        dir: dir.clone(),
+        layout,
+    };
     let (s, d) = (store.clone(), dir.clone());
     let (pieces, locations) =
         tokio::task::spawn_blocking(move || spool(&s, root, layout, &d)).await??;
@@ -236,28 +256,43 @@ async fn place_one(store: &Store, cfg: &WorkerConfig, task: &PlacementTask) -> R
         dir: dir.clone(),
     };
     let state_path = dir.join("state.json");
-    let mut state: Placement = std::fs::read(&state_path)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default();
-    let save = |s: &Placement| {
-        if let Ok(b) = serde_json::to_vec_pretty(s)
-            && let Err(e) = std::fs::write(&state_path, b)
-        {
+    let mut state = load_state(&state_path)?;
+    let save = |s: &super::place::Placement| {
+        if let Err(e) = save_state(&state_path, s) {
             tracing::warn!("saving {}: {e}", state_path.display());
         }
     };
-    let result = cfg.placer.place(&up, &policy, &mut state, save).await;
-    // The spool is rebuilt from the store on a retry: keep the disk clear.
-    for i in 0..layout.shards() {
-        for j in 0..layout.segments() {
-            let _ = std::fs::remove_file(piece_path(&dir, i, j));
-        }
-    }
-    result?;
+    cfg.placer.place(&up, &policy, &mut state, save).await?;
     let (s, t) = (store.clone(), task.clone());
     tokio::task::spawn_blocking(move || s.placement_done(&t, &locations)).await??;
+    // On the ledger now (`cairn status` reads it there): the state goes too.
+    remove_dir(&dir);
     Ok(())
+}
+
+/// Removes a placement's folder (best effort: it only costs disk).
+fn remove_dir(dir: &Path) {
+    if let Err(e) = std::fs::remove_dir_all(dir)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::warn!("removing {}: {e}", dir.display());
+    }
+}
+
+/// A spool's piece files, removed when dropped.
+struct PieceFiles {
+    dir: PathBuf,
+    layout: Layout,
+}
+
+impl Drop for PieceFiles {
+    fn drop(&mut self) {
+        for i in 0..self.layout.shards() {
+            for j in 0..self.layout.segments() {
+                let _ = std::fs::remove_file(piece_path(&self.dir, i, j));
+            }
+        }
+    }
 }
 
 /// The length of the CAR of the DAG under `root`.
