@@ -380,28 +380,6 @@ impl Client {
                         SwarmEvent::Behaviour(BehaviourEvent::Retrieve(ev)) => {
                             settle(ev, &mut retrievals);
                         }
-                        // The wanted peer answered and entered the routing
-                        // table: its addresses are known, the query can end
-                        // (the closest-peers result only comes once every
-                        // peer asked has answered or timed out).
-                        SwarmEvent::Behaviour(BehaviourEvent::Kad(
-                            kad::Event::RoutingUpdated { peer, addresses, .. },
-                        )) => {
-                            let ids: Vec<kad::QueryId> = lookups
-                                .iter()
-                                .filter(|(_, l)| l.peer == peer && !l.fresh(addresses.iter()).is_empty())
-                                .map(|(id, _)| *id)
-                                .collect();
-                            for id in ids {
-                                if let Some(l) = lookups.remove(&id) {
-                                    let fresh = l.fresh(addresses.iter());
-                                    let _ = l.reply.send(fresh);
-                                }
-                                if let Some(mut q) = swarm.behaviour_mut().kad.query_mut(&id) {
-                                    q.finish();
-                                }
-                            }
-                        }
                         SwarmEvent::Behaviour(BehaviourEvent::Kad(
                             kad::Event::OutboundQueryProgressed { id, result: kad::QueryResult::GetClosestPeers(r), step, .. },
                         )) => {

@@ -525,6 +525,8 @@ impl Fetcher {
         let none = BTreeSet::new();
         let (mut offset, roots) = match self.header(&none).await {
             Ok(h) => h,
+            // Too few shards answered: not a provider's lie to hunt for.
+            Err(first @ (NetError::Unavailable { .. } | NetError::Host(_))) => return Err(first),
             Err(first) => {
                 let mut found = None;
                 for s in 0..n {
