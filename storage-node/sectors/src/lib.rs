@@ -1,0 +1,14 @@
+//! The storage provider's sector pipeline, without I/O.
+//!
+//! `cairn-node` is the shell: it owns the files, RocksDB, the ledger
+//! client and the clock, and feeds this crate's state machines events;
+//! they answer with decisions. Keeping the decisions pure makes them
+//! testable exhaustively and replayable from a journal.
+//!
+//! - [`pack`]: which published deals' pieces go into which sector, and when
+//!   a sector stops taking pieces and is sealed.
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+#![deny(missing_docs)]
+
+pub mod pack;
