@@ -103,7 +103,10 @@ pub fn check_placement(p: &cairn_store::BucketPlacement) -> Result<()> {
 
 impl BucketSection {
     /// The section's placement settings over `default`.
-    pub fn placement(&self, default: &cairn_gateway::net::place::Policy) -> cairn_store::BucketPlacement {
+    pub fn placement(
+        &self,
+        default: &cairn_gateway::net::place::Policy,
+    ) -> cairn_store::BucketPlacement {
         cairn_store::BucketPlacement {
             k: self.k.unwrap_or(default.k),
             m: self.m.unwrap_or(default.m),

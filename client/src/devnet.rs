@@ -648,7 +648,10 @@ fn init_node(
         .args(["--ledger", ledger, "--sector-size", sector_size])
         .args(["--metrics-addr", metrics])
         .args(["--listen", &format!("/ip4/127.0.0.1/tcp/{p2p_port}")])
-        .args(["--listen", &format!("/ip4/127.0.0.1/udp/{p2p_port}/quic-v1")])
+        .args([
+            "--listen",
+            &format!("/ip4/127.0.0.1/udp/{p2p_port}/quic-v1"),
+        ])
         .args(["--price", &NODE_PRICE.to_string()])
         .args(["--collateral", &NODE_COLLATERAL.to_string()])
         .args(["--escrow", &NODE_ESCROW.to_string()]);

@@ -101,7 +101,10 @@ fn main() -> Result<()> {
     let client = devnet.client()?;
     let (put_time, cid) = rt.block_on(put(&client, size))?;
     let started = Instant::now();
-    let ledger = devnet.endpoints["ledger"].as_str().unwrap_or_default().to_owned();
+    let ledger = devnet.endpoints["ledger"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     loop {
         let m: serde_json::Value = rt.block_on(http_json(&format!("{ledger}/manifests/{cid}")))?;
         if m.as_array().is_some_and(|a| !a.is_empty()) {
@@ -115,7 +118,8 @@ fn main() -> Result<()> {
         std::thread::sleep(Duration::from_millis(200));
     }
     let placed = started.elapsed();
-    let deals: serde_json::Value = rt.block_on(http_json(&format!("{ledger}/deals?label={cid}")))?;
+    let deals: serde_json::Value =
+        rt.block_on(http_json(&format!("{ledger}/deals?label={cid}")))?;
     let deals = deals.as_array().map_or(0, Vec::len);
     println!(
         "devnet PUT              {:>8.1} MB/s  ({:.1} s)",
@@ -139,7 +143,10 @@ fn main() -> Result<()> {
         .lines()
         .any(|l| l.contains("hot copies evicted"))
     {
-        ensure!(t.elapsed() < Duration::from_secs(120), "no eviction in 120 s");
+        ensure!(
+            t.elapsed() < Duration::from_secs(120),
+            "no eviction in 120 s"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     let client = devnet.client()?;
@@ -252,7 +259,14 @@ impl Devnet {
                 .arg("--dir")
                 .arg(dir)
                 .args(["--no-demo", "--s3-addr", any, "--http-addr", any])
-                .args(["--ledger-port", "0", "--p2p-port", "0", "--metrics-port", "0"])
+                .args([
+                    "--ledger-port",
+                    "0",
+                    "--p2p-port",
+                    "0",
+                    "--metrics-port",
+                    "0",
+                ])
                 .args(extra)
                 .env_remove("CAIRN_CONFIG")
                 .env_remove("CAIRN_LEDGER")
@@ -356,7 +370,9 @@ async fn get(client: &Arc<S3Client>, size: u64) -> Result<(Duration, Duration)> 
     let mut expected = Vec::new();
     while let Some(frame) = body.frame().await {
         let frame = frame?;
-        let Ok(data) = frame.into_data() else { continue };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
         if first.is_none() && !data.is_empty() {
             first = Some(t.elapsed());
         }

@@ -205,13 +205,15 @@ impl Store {
         let inner = &self.inner;
         inner.check()?;
         let okey = keys::object_key(bucket, key);
-        Ok(match inner.db.get_pinned_cf(inner.cf(CF_OBJECTS)?, &okey)? {
-            Some(v) => {
-                let s: StoredObject = keys::decode("object record", &okey, &v)?;
-                s.version == version.0
-            }
-            None => false,
-        })
+        Ok(
+            match inner.db.get_pinned_cf(inner.cf(CF_OBJECTS)?, &okey)? {
+                Some(v) => {
+                    let s: StoredObject = keys::decode("object record", &okey, &v)?;
+                    s.version == version.0
+                }
+                None => false,
+            },
+        )
     }
 
     /// Evicts a placed version's hot copy: its block references go (blocks
@@ -318,7 +320,11 @@ impl Inner {
 
     /// Adds the removal of a replaced or deleted version's placement
     /// entries to `batch`.
-    pub(crate) fn forget_placement_in(&self, batch: &mut WriteBatch, holder: HolderId) -> Result<()> {
+    pub(crate) fn forget_placement_in(
+        &self,
+        batch: &mut WriteBatch,
+        holder: HolderId,
+    ) -> Result<()> {
         let meta = self.cf(CF_META)?;
         for t in [tag::PLACE_QUEUE, tag::HOT, tag::EVICTED] {
             batch.delete_cf(meta, keys::holder_key(t, holder));

@@ -33,7 +33,10 @@ fn commits_queue_placed_versions_become_hot_and_eviction_keeps_the_record() {
     let queue = store.placement_queue().unwrap();
     assert_eq!(queue.len(), 2);
     assert_eq!((queue[0].key.as_str(), queue[1].key.as_str()), ("a", "c"));
-    assert_eq!(queue[0].root, store.get_object_record("b", "a").unwrap().unwrap().root_cid);
+    assert_eq!(
+        queue[0].root,
+        store.get_object_record("b", "a").unwrap().unwrap().root_cid
+    );
 
     // Overwriting `c` drops the replaced version from the queue.
     let old_c = queue[1].version;
@@ -73,7 +76,10 @@ fn commits_queue_placed_versions_become_hot_and_eviction_keeps_the_record() {
     assert!(store.is_evicted(task_a.version).unwrap());
     assert_eq!(store.get_block(&a[0]).unwrap(), None);
     assert_eq!(a[1], c[0]);
-    assert!(store.get_block(&a[1]).unwrap().is_some(), "the block `c` shares stays");
+    assert!(
+        store.get_block(&a[1]).unwrap().is_some(),
+        "the block `c` shares stays"
+    );
     assert!(store.get_object_record("b", "a").unwrap().is_some());
     assert!(store.hot_copies().unwrap().is_empty());
     let report = store.fsck().unwrap();
@@ -105,9 +111,15 @@ fn placement_of_a_replaced_version_records_locations_but_no_hot_copy() {
     store
         .placement_done(&task, &[(a[0].to_bytes(), 0..10)])
         .unwrap();
-    assert_eq!(store.placement_queue().unwrap().len(), 1, "only the new version");
+    assert_eq!(
+        store.placement_queue().unwrap().len(),
+        1,
+        "only the new version"
+    );
     assert!(store.hot_copies().unwrap().is_empty());
     assert!(store.is_placed(&task.root).unwrap());
-    store.drop_placement(store.placement_queue().unwrap()[0].version).unwrap();
+    store
+        .drop_placement(store.placement_queue().unwrap()[0].version)
+        .unwrap();
     assert!(store.placement_queue().unwrap().is_empty());
 }

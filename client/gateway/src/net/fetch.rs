@@ -35,6 +35,8 @@ const CACHE_STRIPES: usize = 32;
 /// (Above Kademlia's 10 s per-peer timeout, so one silent peer does not
 /// sink the lookup.)
 const LOOKUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(25);
+/// Kademlia queries per lookup.
+const LOOKUP_TRIES: usize = 3;
 /// How long a stripe waits on its shards before asking one more, until
 /// answers have been timed; then four times the typical answer, within
 /// [`HEDGE_MIN`, `HEDGE_MAX`].
@@ -232,7 +234,9 @@ impl Fetcher {
     /// How long to wait on a stripe's shards before asking one more.
     fn hedge_after(&self) -> std::time::Duration {
         match self.answer_secs.lock().map(|a| *a) {
-            Ok(a) if a > 0.0 => std::time::Duration::from_secs_f64(4.0 * a).clamp(HEDGE_MIN, HEDGE_MAX),
+            Ok(a) if a > 0.0 => {
+                std::time::Duration::from_secs_f64(4.0 * a).clamp(HEDGE_MIN, HEDGE_MAX)
+            }
             _ => HEDGE_AFTER,
         }
     }
@@ -247,11 +251,20 @@ impl Fetcher {
             .filter(|q| q.peer != p.peer)
             .map(|q| (q.peer, q.addrs.clone()))
             .collect();
-        let lookup = self.p2p.find_peer(p.peer, p.addrs.clone(), bootstrap);
-        let addrs: Vec<_> = match tokio::time::timeout(LOOKUP_TIMEOUT, lookup).await {
-            Ok(Ok(a)) => a,
-            _ => Vec::new(),
-        };
+        // A second query starts from what the first one put in the
+        // routing table (the first may end before it reached the peer).
+        let mut addrs = Vec::new();
+        for _ in 0..LOOKUP_TRIES {
+            let lookup = self
+                .p2p
+                .find_peer(p.peer, p.addrs.clone(), bootstrap.clone());
+            if let Ok(Ok(a)) = tokio::time::timeout(LOOKUP_TIMEOUT, lookup).await
+                && !a.is_empty()
+            {
+                addrs = a;
+                break;
+            }
+        }
         // Only an answer is remembered: after "nobody knows", a later
         // failure asks again.
         if !addrs.is_empty()

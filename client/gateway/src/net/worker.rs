@@ -102,7 +102,10 @@ pub async fn run(store: Store, cfg: WorkerConfig, mut stop: watch::Receiver<bool
             if *stop.borrow() {
                 return;
             }
-            if backoff.get(&task.version).is_some_and(|(at, _)| Instant::now() < *at) {
+            if backoff
+                .get(&task.version)
+                .is_some_and(|(at, _)| Instant::now() < *at)
+            {
                 continue;
             }
             let started = Instant::now();
@@ -185,10 +188,17 @@ pub fn placement_dir(dir: &Path, root: &cid::Cid) -> PathBuf {
     dir.join(root.to_string())
 }
 
-async fn place_one(store: &Store, cfg: &WorkerConfig, task: &PlacementTask) -> Result<(), PlaceError> {
+async fn place_one(
+    store: &Store,
+    cfg: &WorkerConfig,
+    task: &PlacementTask,
+) -> Result<(), PlaceError> {
     let (s, t) = (store.clone(), task.clone());
     let (current, placed) = tokio::task::spawn_blocking(move || {
-        Ok::<_, StoreError>((s.is_current(&t.bucket, &t.key, t.version)?, s.is_placed(&t.root)?))
+        Ok::<_, StoreError>((
+            s.is_current(&t.bucket, &t.key, t.version)?,
+            s.is_placed(&t.root)?,
+        ))
     })
     .await??;
     if !current {

@@ -120,7 +120,12 @@ impl CairnS3 {
             }
         };
         let full = content_range.is_none();
-        let body = stream_file(LeasedSource(handle, self.fallback.clone()), rec.root_cid, start, end);
+        let body = stream_file(
+            LeasedSource(handle, self.fallback.clone()),
+            rec.root_cid,
+            start,
+            end,
+        );
         let mut output = GetObjectOutput {
             body: Some(body),
             content_length: Some((end - start) as i64),
