@@ -7,8 +7,11 @@
 //!
 //! - [`pack`]: which published deals' pieces go into which sector, and when
 //!   a sector stops taking pieces and is sealed.
+//! - [`sector`]: one sector's life from staging to proving, as events in
+//!   and actions out.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 #![deny(missing_docs)]
 
 pub mod pack;
+pub mod sector;
