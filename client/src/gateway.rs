@@ -115,7 +115,7 @@ pub fn run(
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(async move {
+    let result = runtime.block_on(async move {
         let bind = |a: String, what: &'static str| async move {
             TcpListener::bind(&a)
                 .await
@@ -168,7 +168,11 @@ pub fn run(
         let _ = std::fs::remove_file(cairn_gateway::control::socket_path(&data_dir));
         tracing::info!("cairn gateway stopped");
         Ok(())
-    })
+    });
+    // A placement spool still walking a large DAG on a blocking thread
+    // must not hold the exit: its work is redone from the queue next time.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    result
 }
 
 async fn shutdown_signal() {
