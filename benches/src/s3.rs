@@ -117,6 +117,14 @@ fn uri_encode_path(path: &str) -> String {
     out
 }
 
+/// The encoded request path of `bucket` or `bucket/key`.
+fn object_path(bucket: &str, key: Option<&str>) -> String {
+    uri_encode_path(&match key {
+        Some(key) => format!("/{bucket}/{key}"),
+        None => format!("/{bucket}"),
+    })
+}
+
 /// A body of one in-memory buffer.
 pub fn full(bytes: Bytes) -> Body {
     Full::new(bytes).boxed()
@@ -238,11 +246,7 @@ impl Connection {
         body: Body,
         len: u64,
     ) -> Result<http::Response<hyper::body::Incoming>, ClientError> {
-        let raw = match key {
-            Some(key) => format!("/{bucket}/{key}"),
-            None => format!("/{bucket}"),
-        };
-        let path = uri_encode_path(&raw);
+        let path = object_path(bucket, key);
         let (auth, amz_date) = self.client.sign(&method, &path);
         let mut builder = Request::builder()
             .method(method.clone())
@@ -279,10 +283,7 @@ impl Connection {
         body: Body,
         len: u64,
     ) -> Result<u64, ClientError> {
-        let path = uri_encode_path(&match key {
-            Some(key) => format!("/{bucket}/{key}"),
-            None => format!("/{bucket}"),
-        });
+        let path = object_path(bucket, key);
         let resp = self.send(method.clone(), bucket, key, body, len).await?;
         let http_err = |source| ClientError::Http {
             method: method.clone(),

@@ -207,7 +207,7 @@ impl Fetcher {
             Some(a) if !a.is_empty() => a.clone(),
             _ => p.addrs.clone(),
         };
-        match self.p2p.retrieve(p.peer, addrs, req.clone()).await {
+        match self.p2p.retrieve(p.peer, addrs, req).await {
             Err(e) if known.is_none() => {
                 // Not at its registered addresses: ask the Kademlia network
                 // (entered through the other providers) where it is now.
