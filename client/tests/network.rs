@@ -9,76 +9,19 @@
 //! from beside this test's executable (target/debug/), where `cargo test
 //! --workspace` puts them, or from `$CAIRN_VALIDATOR_BIN` / `$CAIRN_NODE_BIN`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use common::{Proc, cairn, ok, read_json, sibling_bin};
 
 use cairn_ledger::tx::TxBody;
 use cairn_types::keys::Keypair;
 use cairn_types::ledger::LedgerClient;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
-
-fn sibling_bin(env: &str, name: &str) -> PathBuf {
-    let bin = std::env::var_os(env).map(PathBuf::from).unwrap_or_else(|| {
-        std::env::current_exe()
-            .ok()
-            .and_then(|exe| Some(exe.parent()?.parent()?.join(name)))
-            .unwrap_or_default()
-    });
-    assert!(
-        bin.is_file(),
-        "{name} not found at {} (run `cargo test --workspace` or set {env})",
-        bin.display()
-    );
-    bin
-}
-
-struct Proc(Child, PathBuf);
-
-impl Proc {
-    fn spawn(cmd: &mut Command, log: PathBuf) -> Proc {
-        let f = std::fs::File::create(&log).unwrap();
-        Proc(cmd.stdout(Stdio::null()).stderr(f).spawn().unwrap(), log)
-    }
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.1).unwrap_or_default()
-    }
-    fn kill(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-fn read_json(p: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
-}
-
-fn cairn(args: &[&str], ledger: &str, wallet: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cairn"))
-        .args(args)
-        .env_remove("CAIRN_CONFIG")
-        .env("CAIRN_LEDGER", ledger)
-        .env("CAIRN_WALLET", wallet)
-        .output()
-        .unwrap()
-}
-
-fn ok(out: Output, what: &str) -> String {
-    assert!(
-        out.status.success(),
-        "{what} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// One validator and `n` funded, registered providers with deal escrow.
 struct Net {
@@ -176,6 +119,9 @@ async fn start_network(n: usize) -> Net {
             ])
             .args(["--listen", "/ip4/127.0.0.1/tcp/0", "--start-delay", "100"])
             .args(["--collateral", "5000", "--escrow", "5000"])
+            // Retrieval is under test here; sealing would only compete
+            // for the cores (client/tests/proving.rs seals).
+            .arg("--no-seal")
             .output()
             .unwrap();
         assert!(

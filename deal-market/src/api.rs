@@ -87,6 +87,7 @@ type ApiResult = Result<axum::Json<Value>, ApiError>;
 pub fn router(chain: Shared) -> Router {
     Router::new()
         .route("/status", get(handle_status))
+        .route("/params", get(handle_params))
         .route("/tx", post(handle_submit))
         .route("/tx/{hash}", get(handle_tx))
         .route("/accounts/{addr}", get(handle_account))
@@ -153,6 +154,29 @@ async fn handle_status(AxState(chain): AxState<Shared>) -> ApiResult {
         "epoch": state.epoch().0,
         "validators": chain.spec().participants.len(),
         "mempool": chain.metrics().mempool.get(),
+    })))
+}
+
+/// The genesis parameters: what a provider's sealing and proving must
+/// fit (docs/ledger.md).
+async fn handle_params(AxState(chain): AxState<Shared>) -> ApiResult {
+    let (_, state) = chain.finalized();
+    let p = state.params();
+    Ok(axum::Json(json!({
+        "blocks_per_epoch": p.blocks_per_epoch,
+        "deadlines_per_period": p.deadlines_per_period,
+        "deadline_window": p.deadline_window,
+        "min_deal_duration": p.min_deal_duration,
+        "max_deal_duration": p.max_deal_duration,
+        "max_deal_start_delay": p.max_deal_start_delay,
+        "seed_wait": p.seed_wait,
+        "max_prove_commit_wait": p.max_prove_commit_wait,
+        "max_ticket_age": p.max_ticket_age,
+        "min_precommit_deposit": amount(p.min_precommit_deposit),
+        "min_provider_collateral": amount(p.min_provider_collateral),
+        "fault_fee": amount(p.fault_fee),
+        "max_consecutive_faults": p.max_consecutive_faults,
+        "reward_per_epoch": amount(p.reward_per_epoch),
     })))
 }
 
@@ -468,11 +492,27 @@ async fn handle_deadlines(AxState(chain): AxState<Shared>, Path(id): Path<u64>) 
             })
         })
         .collect();
+    // What a WindowPoSt submitted now must cover, in order, and what was
+    // already proven in this window.
+    let to_prove: Vec<u64> = state
+        .sectors_to_prove(p, current, current_open)
+        .iter()
+        .map(|(n, _)| n.0)
+        .collect();
+    let faulty: Vec<u64> = state
+        .sectors_of(p)
+        .filter(|(_, s)| s.status == cairn_ledger::state::SectorStatus::Faulty)
+        .map(|(n, _)| n.0)
+        .collect();
     Ok(axum::Json(json!({
         "provider": id,
         "epoch": now,
         "current_deadline": current,
         "current_window_open": current_open.0,
+        "current_window_close": current_open.0 + w,
+        "current_proven": prov.proven.get(&current) == Some(&current_open),
+        "to_prove": to_prove,
+        "faulty": faulty,
         "deadlines": deadlines,
     })))
 }

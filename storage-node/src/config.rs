@@ -86,6 +86,56 @@ pub struct NodeConfig {
     pub worker_key: PathBuf,
     /// libp2p identity file.
     pub p2p_key: PathBuf,
+    /// Sealing and proving.
+    #[serde(default)]
+    pub sealing: SealingConfig,
+}
+
+/// `[sealing]`: how the node packs, seals and proves sectors.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SealingConfig {
+    /// Seal and prove deals (off: the node only stores and serves pieces,
+    /// and its deals are cancelled at their start).
+    pub enabled: bool,
+    /// Epochs a partly filled sector waits for more pieces before it is
+    /// sealed with zero padding.
+    pub max_wait: u64,
+    /// Epochs sealing and prove-commit need before a deal's start: a
+    /// sector closes when one of its deals starts within this many epochs,
+    /// and a deal starting sooner is reported unsealable.
+    pub lead: u64,
+    /// PreCommit 1 runs at once.
+    pub pc1_slots: usize,
+    /// PreCommit 2 runs at once.
+    pub pc2_slots: usize,
+    /// Commit 2 runs at once (also bounded machine-wide, see `c2_lock`).
+    pub c2_slots: usize,
+    /// Worker threads for one phase (0: every core).
+    pub threads: usize,
+    /// Groth16 parameters (empty: `$CAIRN_PARAMS_DIR`, else
+    /// `~/.cache/cairn/params`).
+    pub params_dir: PathBuf,
+    /// A file every node on the machine locks for Commit 2, so that nodes
+    /// sharing a machine (a devnet) run one Commit 2 at a time (empty:
+    /// `c2.lock` in the parameter folder).
+    pub c2_lock: PathBuf,
+}
+
+impl Default for SealingConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            max_wait: 30,
+            lead: 120,
+            pc1_slots: 1,
+            pc2_slots: 1,
+            c2_slots: 1,
+            threads: 0,
+            params_dir: PathBuf::new(),
+            c2_lock: PathBuf::new(),
+        }
+    }
 }
 
 impl Default for NodeConfig {
@@ -114,6 +164,7 @@ impl Default for NodeConfig {
             owner_key: "owner.json".into(),
             worker_key: "worker.json".into(),
             p2p_key: "p2p.key".into(),
+            sealing: SealingConfig::default(),
         }
     }
 }
@@ -208,6 +259,16 @@ impl Home {
         }
         if config.start_delay > config.max_start_delay {
             return Err(invalid("start_delay is over max_start_delay".into()));
+        }
+        if config.sealing.lead > 0 && config.sealing.lead >= config.start_delay {
+            return Err(invalid(format!(
+                "sealing.lead ({}) must be under start_delay ({}): deals must leave time to seal",
+                config.sealing.lead, config.start_delay
+            )));
+        }
+        let s = &config.sealing;
+        if s.pc1_slots == 0 || s.pc2_slots == 0 || s.c2_slots == 0 {
+            return Err(invalid("sealing slots must be at least 1".into()));
         }
         Ok(Self {
             dir: dir.to_path_buf(),

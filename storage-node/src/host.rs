@@ -258,6 +258,60 @@ pub async fn run(home: Home, shutdown: impl Future<Output = ()>) -> Result<(), N
     };
     let follower = tokio::spawn(follower.run());
 
+    // Sealing and proving share the worker key's submissions.
+    let sealing_cfg = cfg.sealing.clone();
+    let params_dir = if sealing_cfg.params_dir.as_os_str().is_empty() {
+        cairn_proofs::snark::params::default_dir()
+    } else {
+        home.path(&sealing_cfg.params_dir)
+    };
+    let c2_lock = if sealing_cfg.c2_lock.as_os_str().is_empty() {
+        params_dir.join("c2.lock")
+    } else {
+        home.path(&sealing_cfg.c2_lock)
+    };
+    std::fs::create_dir_all(&params_dir).map_err(|source| NodeError::Io {
+        what: format!("creating {}", params_dir.display()),
+        source,
+    })?;
+    let threads = if sealing_cfg.threads == 0 {
+        std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+    } else {
+        sealing_cfg.threads
+    };
+    let shared = Arc::new(crate::sealing::Shared {
+        store: store.clone(),
+        ledger: LedgerClient::new(&cfg.ledger)?,
+        submitter: crate::sealing::submit::Submitter::new(
+            Keypair::load(&home.path(&cfg.worker_key))?,
+            LedgerClient::new(&cfg.ledger)?,
+        ),
+        sealing: crate::sealing::phases::Sealing {
+            files: crate::sealing::phases::SectorFiles::new(home.data_dir().join("sectors")),
+            proof: seal_proof,
+            threads,
+        },
+        metrics: metrics.clone(),
+        post_busy: std::sync::atomic::AtomicBool::new(false),
+        params_dir,
+        c2_lock,
+    });
+    let (note_tx, note_rx) = mpsc::channel(64);
+    let enabled = sealing_cfg.enabled;
+    let (sealer_shared, sealer_view) = (shared.clone(), view_rx.clone());
+    let sealer = tokio::spawn(async move {
+        if enabled {
+            crate::sealing::Sealer::new(sealer_shared, sealing_cfg, sealer_view, note_rx)
+                .run()
+                .await;
+        } else {
+            tracing::info!(
+                "sealing is off ([sealing] enabled = false): deals are stored, not sealed"
+            );
+        }
+    });
+    let prover = tokio::spawn(crate::proving::Prover::new(shared, view_rx.clone(), note_tx).run());
+
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
     tokio::pin!(shutdown);
     loop {
@@ -299,6 +353,8 @@ pub async fn run(home: Home, shutdown: impl Future<Output = ()>) -> Result<(), N
         }
     }
     follower.abort();
+    sealer.abort();
+    prover.abort();
     tracing::info!("stopped");
     Ok(())
 }
@@ -500,6 +556,12 @@ impl Follower {
             }
         }
         let provider = ProviderId(me.id);
+        self.metrics
+            .balance
+            .set(i64::try_from(account.balance).unwrap_or(i64::MAX));
+        self.metrics
+            .escrow_free
+            .set(i64::try_from(account.escrow.free).unwrap_or(i64::MAX));
         self.view.send_replace(LedgerView {
             provider: Some(provider),
             epoch: status.epoch,

@@ -7,6 +7,8 @@ use cairn_node::config::{Home, NodeConfig};
 use cairn_node::store::PieceStore;
 use clap::{Parser, Subcommand};
 
+mod ops;
+
 /// A Cairn storage provider.
 #[derive(Debug, Parser)]
 #[command(name = "cairn-node", version, about)]
@@ -30,6 +32,58 @@ enum Cmd {
         #[command(subcommand)]
         cmd: DealsCmd,
     },
+    /// The node's sectors (from its sealing journal).
+    Sectors {
+        #[command(subcommand)]
+        cmd: SectorsCmd,
+    },
+    /// WindowPoSt deadlines and faults (from the ledger).
+    Proving {
+        #[command(subcommand)]
+        cmd: ProvingCmd,
+    },
+    /// The owner's and worker's accounts.
+    Wallet {
+        #[command(subcommand)]
+        cmd: WalletCmd,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct View {
+    /// The node's home.
+    #[arg(long)]
+    home: PathBuf,
+    /// JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum SectorsCmd {
+    /// Every sector with its state, deals and CommR.
+    List(View),
+    /// One sector: its record, files and the ledger's view.
+    Status {
+        /// The sector number.
+        number: u64,
+        #[command(flatten)]
+        view: View,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ProvingCmd {
+    /// The proving period's deadlines: windows, sectors, last proofs.
+    Deadlines(View),
+    /// Faulty and recovering sectors, with the node's reason.
+    Faults(View),
+}
+
+#[derive(Debug, Subcommand)]
+enum WalletCmd {
+    /// Balances, escrow and collateral.
+    Balance(View),
 }
 
 #[derive(Debug, Subcommand)]
@@ -77,6 +131,13 @@ struct InitArgs {
     /// Epochs a deal's start must leave for sealing.
     #[arg(long, default_value_t = 360)]
     start_delay: u64,
+    /// Epochs a partly filled sector waits for more pieces.
+    #[arg(long)]
+    seal_wait: Option<u64>,
+    /// Do not seal or prove: store and serve pieces only (their deals are
+    /// cancelled at their start).
+    #[arg(long)]
+    no_seal: bool,
 }
 
 fn main() -> Result<()> {
@@ -95,6 +156,21 @@ fn main() -> Result<()> {
         Cmd::Deals {
             cmd: DealsCmd::List { home, json },
         } => deals_list(home, json),
+        Cmd::Sectors {
+            cmd: SectorsCmd::List(v),
+        } => ops::sectors_list(&v.home, v.json),
+        Cmd::Sectors {
+            cmd: SectorsCmd::Status { number, view },
+        } => ops::sectors_status(&view.home, number, view.json),
+        Cmd::Proving {
+            cmd: ProvingCmd::Deadlines(v),
+        } => ops::proving_deadlines(&v.home, v.json),
+        Cmd::Proving {
+            cmd: ProvingCmd::Faults(v),
+        } => ops::proving_faults(&v.home, v.json),
+        Cmd::Wallet {
+            cmd: WalletCmd::Balance(v),
+        } => ops::wallet_balance(&v.home, v.json),
     }
 }
 
@@ -110,6 +186,12 @@ fn init(a: InitArgs) -> Result<()> {
         start_delay: a.start_delay,
         ..NodeConfig::default()
     };
+    // Sealing must finish inside the time deals leave for it.
+    cfg.sealing.lead = cfg.sealing.lead.min(a.start_delay * 2 / 3);
+    if let Some(w) = a.seal_wait {
+        cfg.sealing.max_wait = w;
+    }
+    cfg.sealing.enabled = !a.no_seal;
     if !a.listen.is_empty() {
         cfg.listen = a.listen;
     }
@@ -166,6 +248,23 @@ fn run(home: PathBuf) -> Result<()> {
 fn deals_list(home: PathBuf, json: bool) -> Result<()> {
     let home = Home::load(&home)?;
     let records = PieceStore::read_only_records(&home.data_dir())?.unwrap_or_default();
+    // Which sector each deal is sealed in, and that sector's state.
+    let sectors: std::collections::BTreeMap<u64, (u64, &'static str)> =
+        cairn_node::sealing::journal::load_read_only(&home.data_dir())?
+            .values()
+            .flat_map(|r| {
+                r.sector
+                    .pieces
+                    .iter()
+                    .map(|p| (p.deal, (r.sector.number, r.sector.state.name())))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+    let deal_id = |s: &cairn_node::store::ProposalState| match s {
+        cairn_node::store::ProposalState::Published(d)
+        | cairn_node::store::ProposalState::Ended(d) => Some(d.0),
+        _ => None,
+    };
     if json {
         let v: Vec<_> = records
             .iter()
@@ -186,6 +285,8 @@ fn deals_list(home: PathBuf, json: bool) -> Result<()> {
                     "label": String::from_utf8_lossy(&p.label),
                     "start": p.start.0,
                     "end": p.end.0,
+                    "sector": deal_id(&r.state).and_then(|d| sectors.get(&d)).map(|s| s.0),
+                    "sector_state": deal_id(&r.state).and_then(|d| sectors.get(&d)).map(|s| s.1),
                 })
             })
             .collect();
@@ -193,8 +294,8 @@ fn deals_list(home: PathBuf, json: bool) -> Result<()> {
         return Ok(());
     }
     println!(
-        "{:<18} {:<13} {:>8} {:>10} {:>12}  label",
-        "proposal", "state", "deal", "size", "received"
+        "{:<18} {:<13} {:>8} {:>10} {:>12} {:>14}  label",
+        "proposal", "state", "deal", "size", "received", "sector"
     );
     for r in &records {
         let p = &r.deal.proposal;
@@ -203,13 +304,17 @@ fn deals_list(home: PathBuf, json: bool) -> Result<()> {
             | cairn_node::store::ProposalState::Ended(d) => d.0.to_string(),
             _ => "-".into(),
         };
+        let sector = deal_id(&r.state)
+            .and_then(|d| sectors.get(&d))
+            .map_or_else(|| "-".to_owned(), |(n, st)| format!("{n} {st}"));
         println!(
-            "{:<18} {:<13} {:>8} {:>10} {:>12}  {}",
+            "{:<18} {:<13} {:>8} {:>10} {:>12} {:>14}  {}",
             &r.deal.id().to_string()[..16],
             r.state.name(),
             deal,
             p.piece_size,
             r.received,
+            sector,
             String::from_utf8_lossy(&p.label)
         );
     }

@@ -3,7 +3,9 @@
 //! Layout under the data dir:
 //!
 //! - `meta/` RocksDB with column families `proposals` (proposal id →
-//!   [`ProposalRecord`]) and `pieces` (CommP → payload length);
+//!   [`ProposalRecord`]), `pieces` (CommP → payload length) and `sectors`
+//!   (sector number, big-endian → the sealing journal's record, see
+//!   [`crate::sealing::journal`]);
 //! - `incoming/<proposal>`: a transfer's payload bytes so far;
 //! - `pieces/<commp>`: a piece's payload once its proposal is
 //!   countersigned (the unsealed copy retrieval serves);
@@ -28,6 +30,7 @@ use rocksdb::{ColumnFamilyDescriptor, DB, IteratorMode, Options, WriteBatch, Wri
 
 const CF_PROPOSALS: &str = "proposals";
 const CF_PIECES: &str = "pieces";
+const CF_SECTORS: &str = "sectors";
 const RECORD_VERSION: u8 = 1;
 
 /// Why the store failed.
@@ -55,6 +58,14 @@ pub enum StoreError {
         what: String,
         /// Why.
         source: DecodeError,
+    },
+    /// A key of the wrong shape (disk corruption).
+    #[error("corrupt key in {family}: {why}")]
+    CorruptKey {
+        /// The column family.
+        family: &'static str,
+        /// What is wrong.
+        why: String,
     },
     /// An earlier write failed; the handle refuses further writes.
     #[error("the store is poisoned by an earlier failed write; restart the node")]
@@ -171,6 +182,17 @@ impl Decode for ProposalRecord {
     }
 }
 
+/// Journaled sector records: (number, bytes), in number order.
+pub type SectorRows = Vec<(u64, Vec<u8>)>;
+
+fn sector_key(k: &[u8]) -> Result<u64, StoreError> {
+    let b: [u8; 8] = k.try_into().map_err(|_| StoreError::CorruptKey {
+        family: CF_SECTORS,
+        why: format!("{} bytes, expected 8", k.len()),
+    })?;
+    Ok(u64::from_be_bytes(b))
+}
+
 /// The piece store.
 pub struct PieceStore {
     db: DB,
@@ -191,7 +213,7 @@ fn db_options() -> (Options, Vec<ColumnFamilyDescriptor>) {
     let mut opts = Options::default();
     opts.create_if_missing(true);
     opts.create_missing_column_families(true);
-    let cfs = [CF_PROPOSALS, CF_PIECES]
+    let cfs = [CF_PROPOSALS, CF_PIECES, CF_SECTORS]
         .into_iter()
         .map(|n| ColumnFamilyDescriptor::new(n, Options::default()))
         .collect();
@@ -245,6 +267,65 @@ impl PieceStore {
             out.push(decode_record(&k, &v)?);
         }
         Ok(Some(out))
+    }
+
+    /// Reads the sector journal of a store another process may hold;
+    /// `None` if there is no store yet (or it predates sealing).
+    pub fn read_only_sectors(dir: &Path) -> Result<Option<SectorRows>, StoreError> {
+        let meta = dir.join("meta");
+        if !meta.exists() {
+            return Ok(None);
+        }
+        let (opts, _) = db_options();
+        let db = match DB::open_cf_for_read_only(
+            &opts,
+            &meta,
+            [CF_PROPOSALS, CF_PIECES, CF_SECTORS],
+            false,
+        ) {
+            Ok(db) => db,
+            // A store that has not run since sealing arrived has no
+            // `sectors` family yet: no sectors.
+            Err(_)
+                if DB::list_cf(&opts, &meta).is_ok_and(|l| !l.iter().any(|c| c == CF_SECTORS)) =>
+            {
+                return Ok(Some(Vec::new()));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let cf = db.cf_handle(CF_SECTORS).ok_or(StoreError::Poisoned)?;
+        let mut out = Vec::new();
+        for kv in db.iterator_cf(cf, IteratorMode::Start) {
+            let (k, v) = kv?;
+            out.push((sector_key(&k)?, v.to_vec()));
+        }
+        Ok(Some(out))
+    }
+
+    /// Every journaled sector record (number, bytes), in number order.
+    pub fn sectors(&self) -> Result<SectorRows, StoreError> {
+        let cf = self.db.cf_handle(CF_SECTORS).ok_or(StoreError::Poisoned)?;
+        let mut out = Vec::new();
+        for kv in self.db.iterator_cf(cf, IteratorMode::Start) {
+            let (k, v) = kv?;
+            out.push((sector_key(&k)?, v.to_vec()));
+        }
+        Ok(out)
+    }
+
+    /// Writes a sector's journal record, synced: the phase that follows
+    /// starts only once it is durable.
+    pub fn put_sector(&self, number: u64, record: &[u8]) -> Result<(), StoreError> {
+        self.check()?;
+        let r = (|| {
+            let cf = self.db.cf_handle(CF_SECTORS).ok_or(StoreError::Poisoned)?;
+            let mut wo = WriteOptions::default();
+            wo.set_sync(true);
+            self.db
+                .put_cf_opt(cf, number.to_be_bytes(), record, &wo)
+                .map_err(StoreError::from)
+        })();
+        self.poison(r)
     }
 
     /// Cuts every unfinished transfer back to its durable length, and

@@ -56,7 +56,9 @@ class Devnet:
         ep.unlink(missing_ok=True)
         self.log = self.dir / f"devnet-{runs}.out"
         any_port = "127.0.0.1:0"
-        cmd = [str(self.binary), "devnet", "--dir", str(self.dir), "--no-demo",
+        # Sealing is the proving tests' subject; here it would only compete
+        # for the two cores with the transfers under test.
+        cmd = [str(self.binary), "devnet", "--dir", str(self.dir), "--no-demo", "--no-seal",
                "--s3-addr", any_port, "--http-addr", any_port,
                "--ledger-port", "0", "--p2p-port", "0", "--metrics-port", "0", *extra]
         out = open(self.log, "w")

@@ -258,7 +258,14 @@ impl Devnet {
                 .arg("devnet")
                 .arg("--dir")
                 .arg(dir)
-                .args(["--no-demo", "--s3-addr", any, "--http-addr", any])
+                .args([
+                    "--no-demo",
+                    "--no-seal",
+                    "--s3-addr",
+                    any,
+                    "--http-addr",
+                    any,
+                ])
                 .args([
                     "--ledger-port",
                     "0",

@@ -112,6 +112,12 @@ pub struct DevnetArgs {
     /// Skip the demonstration.
     #[arg(long)]
     no_demo: bool,
+    /// Nodes store and serve pieces but do not seal or prove them (their
+    /// deals are cancelled at their start); set when the nodes are first
+    /// created. For network tests and benchmarks that place many sectors'
+    /// worth of data.
+    #[arg(long)]
+    no_seal: bool,
     /// Bytes of local copies the gateway keeps once objects are placed
     /// (0: evict every placed object; reads then come from the providers)
     /// [default: keep all].
@@ -275,7 +281,15 @@ async fn start(
         let home = args.dir.join("nodes").join(i.to_string());
         let addr = metrics_addr(args.metrics_port, validators + i)?;
         let p2p = node_p2p_port(args.p2p_port, validators + i)?;
-        init_node(bins, &home, &url, &args.sector_size, &addr, p2p)?;
+        init_node(
+            bins,
+            &home,
+            &url,
+            &args.sector_size,
+            &addr,
+            p2p,
+            !args.no_seal,
+        )?;
         let owner_file = home.join("owner.json");
         let owner =
             Keypair::load(&owner_file).with_context(|| format!("loading node {i}'s owner key"))?;
@@ -432,6 +446,7 @@ fn init_node(
     sector_size: &str,
     metrics: &str,
     p2p_port: u16,
+    seal: bool,
 ) -> Result<()> {
     if home.join("config.toml").is_file() {
         return Ok(());
@@ -450,6 +465,9 @@ fn init_node(
         .args(["--price", &NODE_PRICE.to_string()])
         .args(["--collateral", &NODE_COLLATERAL.to_string()])
         .args(["--escrow", &NODE_ESCROW.to_string()]);
+    if !seal {
+        cmd.arg("--no-seal");
+    }
     let out = cmd
         .stdin(Stdio::null())
         .output()

@@ -180,6 +180,119 @@ pub struct DealInfo {
     pub start: u64,
     /// First epoch not paid for.
     pub end: u64,
+    /// The sector it was activated in, once prove-committed.
+    #[serde(default)]
+    pub sector: Option<u64>,
+}
+
+/// `GET /params`: the genesis rules sealing and proving must fit.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LedgerParams {
+    /// Blocks per epoch.
+    pub blocks_per_epoch: u64,
+    /// Deadlines per proving period.
+    pub deadlines_per_period: u64,
+    /// Epochs a deadline's window is open.
+    pub deadline_window: u64,
+    /// Epochs between PreCommit and the interactive seed.
+    pub seed_wait: u64,
+    /// Epochs after PreCommit by which ProveCommit must land.
+    pub max_prove_commit_wait: u64,
+    /// How old a sealing ticket may be at PreCommit.
+    pub max_ticket_age: u64,
+    /// The smallest PreCommit deposit.
+    #[serde(deserialize_with = "amount")]
+    pub min_precommit_deposit: Amount,
+    /// Fee per faulty sector per missed window.
+    #[serde(deserialize_with = "amount")]
+    pub fault_fee: Amount,
+    /// Missed windows in a row that terminate a sector.
+    pub max_consecutive_faults: u64,
+}
+
+/// A proven sector on the ledger (`GET /sectors/{provider}`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct SectorInfo {
+    /// Its number.
+    pub number: u64,
+    /// CommR (hex).
+    pub comm_r: String,
+    /// Its deals.
+    pub deals: Vec<u64>,
+    /// The epoch its PoRep verified.
+    pub activation: u64,
+    /// When it stops being proven.
+    pub expiration: u64,
+    /// Its deadline index.
+    pub deadline: u64,
+    /// `Active`, `Faulty`, `Recovering`, `Terminated`, `Expired`.
+    pub status: String,
+    /// Missed windows in a row.
+    pub faults: u64,
+    /// The window it was last proven in.
+    pub last_proven: Option<u64>,
+}
+
+/// A pre-commit on the ledger.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PreCommitInfo {
+    /// The sector number.
+    pub number: u64,
+    /// CommR (hex).
+    pub comm_r: String,
+    /// Its deals.
+    pub deals: Vec<u64>,
+    /// The ticket's epoch.
+    pub ticket_epoch: u64,
+    /// When it took effect.
+    pub epoch: u64,
+}
+
+/// `GET /sectors/{provider}`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SectorsInfo {
+    /// Proven sectors.
+    pub sectors: Vec<SectorInfo>,
+    /// Pre-commits not yet proven.
+    pub precommits: Vec<PreCommitInfo>,
+}
+
+/// One deadline of a provider (`GET /deadlines/{provider}`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct DeadlineInfo {
+    /// Its index.
+    pub index: u64,
+    /// The window open now or next.
+    pub window_open: u64,
+    /// Its close.
+    pub window_close: u64,
+    /// Whether it is open now.
+    pub open_now: bool,
+    /// Live sectors assigned to it.
+    pub sectors: Vec<u64>,
+    /// The last window proven.
+    pub last_proven_window: Option<u64>,
+}
+
+/// `GET /deadlines/{provider}`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DeadlinesInfo {
+    /// The current epoch.
+    pub epoch: u64,
+    /// The deadline open now.
+    pub current_deadline: u64,
+    /// Its window's first epoch.
+    pub current_window_open: u64,
+    /// Its window's close (first epoch after it).
+    pub current_window_close: u64,
+    /// Whether this provider proved it already.
+    pub current_proven: bool,
+    /// The sectors a WindowPoSt submitted now must cover, in order.
+    pub to_prove: Vec<u64>,
+    /// The provider's faulty sectors.
+    pub faulty: Vec<u64>,
+    /// Every deadline.
+    pub deadlines: Vec<DeadlineInfo>,
 }
 
 fn amount<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Amount, D::Error> {
@@ -352,6 +465,47 @@ impl LedgerClient {
     /// A provider's deals.
     pub async fn deals_of_provider(&self, id: u64) -> Result<Vec<DealInfo>, LedgerError> {
         self.get_as(&format!("/deals?provider={id}")).await
+    }
+
+    /// The genesis parameters.
+    pub async fn params(&self) -> Result<LedgerParams, LedgerError> {
+        self.get_as("/params").await
+    }
+
+    /// A provider's sectors and pre-commits.
+    pub async fn sectors(&self, provider: u64) -> Result<SectorsInfo, LedgerError> {
+        self.get_as(&format!("/sectors/{provider}")).await
+    }
+
+    /// A provider's deadlines.
+    pub async fn deadlines(&self, provider: u64) -> Result<DeadlinesInfo, LedgerError> {
+        self.get_as(&format!("/deadlines/{provider}")).await
+    }
+
+    /// The beacon value of `epoch`; `None` while the epoch has not begun
+    /// (or was pruned).
+    pub async fn randomness(&self, epoch: u64) -> Result<Option<[u8; 32]>, LedgerError> {
+        let v = match self.get(&format!("/randomness/{epoch}")).await {
+            Ok(v) => v,
+            Err(LedgerError::Status { status, .. }) if status == StatusCode::NOT_FOUND => {
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        };
+        let bad = |reason: String| LedgerError::BadAnswer {
+            what: format!("GET /randomness/{epoch}"),
+            url: self.url.clone(),
+            reason,
+        };
+        let hex_str = v
+            .get("randomness")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad("no randomness field".into()))?;
+        let bytes = hex::decode(hex_str).map_err(|e| bad(e.to_string()))?;
+        let r: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| bad("randomness is not 32 bytes".into()))?;
+        Ok(Some(r))
     }
 
     /// Submits a signed transaction and waits (bounded) for its receipt.

@@ -20,7 +20,7 @@
 use std::collections::BTreeMap;
 
 /// A piece of a published deal, waiting for a sector.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Piece {
     /// The ledger's deal id.
     pub deal: u64,
@@ -30,6 +30,8 @@ pub struct Piece {
     pub padded: u64,
     /// The epoch by which the sector holding it must be proven.
     pub start_epoch: u64,
+    /// The deal's end: the sector must live until then.
+    pub end_epoch: u64,
 }
 
 /// Packing settings.
@@ -128,6 +130,34 @@ impl Packer {
         }
     }
 
+    /// Puts back an open sector from the journal after a restart: its
+    /// pieces and the epoch it opened. Later new sectors are numbered
+    /// after it.
+    pub fn reopen(&mut self, number: u64, pieces: Vec<Piece>, opened: u64) {
+        let used = pieces.iter().map(|p| p.padded).sum();
+        self.next_sector = self.next_sector.max(number + 1);
+        self.open.insert(
+            number,
+            Open {
+                pieces,
+                used,
+                opened,
+            },
+        );
+    }
+
+    /// Whether `deal` sits in an open sector.
+    pub fn holds(&self, deal: u64) -> bool {
+        self.open
+            .values()
+            .any(|o| o.pieces.iter().any(|p| p.deal == deal))
+    }
+
+    /// The epoch an open sector started taking pieces.
+    pub fn opened(&self, number: u64) -> Option<u64> {
+        self.open.get(&number).map(|o| o.opened)
+    }
+
     /// The open sectors: number, padded bytes used, pieces.
     pub fn open_sectors(&self) -> impl Iterator<Item = (u64, u64, &[Piece])> {
         self.open
@@ -154,11 +184,7 @@ impl Packer {
                 lead: self.policy.lead,
             });
         }
-        if self
-            .open
-            .values()
-            .any(|o| o.pieces.iter().any(|p| p.deal == piece.deal))
-        {
+        if self.holds(piece.deal) {
             return Err(PackError::Duplicate(piece.deal));
         }
         // Best fit: the open sector with the least free space that holds it.
@@ -257,6 +283,7 @@ mod tests {
             comm_p: [deal as u8; 32],
             padded,
             start_epoch: 1_000,
+            end_epoch: 5_000,
         }
     }
 
@@ -344,5 +371,17 @@ mod tests {
                 prop_assert!(c.used <= 8 * KIB);
             }
         }
+    }
+
+    #[test]
+    fn a_reopened_sector_keeps_filling_and_numbering_goes_on_after_it() {
+        let mut p = Packer::new(policy(), 1);
+        p.reopen(4, vec![piece(1, 4 * KIB)], 10);
+        assert!(p.holds(1));
+        assert_eq!(p.opened(4), Some(10));
+        assert_eq!(p.add(piece(1, KIB), 12), Err(PackError::Duplicate(1)));
+        assert_eq!(p.add(piece(2, 2 * KIB), 12).unwrap(), (4, None));
+        // 2 KiB left in sector 4: a 4 KiB piece opens sector 5, not 1.
+        assert_eq!(p.add(piece(3, 4 * KIB), 12).unwrap(), (5, None));
     }
 }

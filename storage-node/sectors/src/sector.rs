@@ -18,29 +18,55 @@
 
 use crate::pack::Piece;
 
-/// Where a sector is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Where a sector is. Serialized with the spellings of [`State::name`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum State {
     /// Still taking pieces.
+    #[serde(rename = "packing")]
     Packing,
     /// Labelling the layers (PreCommit phase 1).
+    #[serde(rename = "pc1")]
     Pc1,
     /// Building the replica's trees (PreCommit phase 2).
+    #[serde(rename = "pc2")]
     Pc2,
     /// PreCommitSector submitted.
+    #[serde(rename = "precommitted")]
     PreCommitted,
     /// On the ledger; waiting for the interactive seed's epoch.
+    #[serde(rename = "waiting_seed")]
     WaitingSeed,
     /// Vanilla proofs for the seed's challenges (Commit phase 1).
+    #[serde(rename = "c1")]
     C1,
     /// The Groth16 proof, then ProveCommitSector until it lands.
+    #[serde(rename = "c2")]
     C2,
     /// Active: proven every deadline.
+    #[serde(rename = "proving")]
     Proving,
     /// Missed a deadline or failed its check; proven again after recovery.
+    #[serde(rename = "faulty")]
     Faulty,
     /// Ended: expired, terminated by the ledger, or never committed.
+    #[serde(rename = "terminated")]
     Terminated,
+}
+
+impl State {
+    /// Every state, in pipeline order (for metrics and tables).
+    pub const ALL: [State; 10] = [
+        State::Packing,
+        State::Pc1,
+        State::Pc2,
+        State::PreCommitted,
+        State::WaitingSeed,
+        State::C1,
+        State::C2,
+        State::Proving,
+        State::Faulty,
+        State::Terminated,
+    ];
 }
 
 impl State {
@@ -157,7 +183,7 @@ pub struct Misplaced {
 }
 
 /// One sector's record: what the journal keeps.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Sector {
     /// Its number.
     pub number: u64,
@@ -336,6 +362,7 @@ mod tests {
                 comm_p: [1; 32],
                 padded: 2048,
                 start_epoch: 500,
+                end_epoch: 900,
             }],
         )
     }
@@ -464,5 +491,17 @@ mod tests {
             State::Terminated,
             "no C1 for a sector past its limit"
         );
+    }
+
+    #[test]
+    fn a_journaled_record_keeps_the_fixed_state_spellings() {
+        let mut s = sector();
+        for (state, name) in State::ALL.iter().map(|s| (*s, s.name())) {
+            s.state = state;
+            let json = serde_json::to_value(&s).unwrap();
+            assert_eq!(json["state"], name, "{state:?}");
+            let back: Sector = serde_json::from_value(json).unwrap();
+            assert_eq!(back, s);
+        }
     }
 }

@@ -215,6 +215,8 @@ pub fn init_node(dir: &Path, name: &str, ledger: &str, extra: &[&str]) -> PathBu
             "--listen",
             "/ip4/127.0.0.1/udp/0/quic-v1",
         ])
+        // Deal intake is under test here; client/tests/proving.rs seals.
+        .arg("--no-seal")
         .args(extra)
         .output()
         .unwrap();

@@ -1,0 +1,826 @@
+//! The sealing shell: published deals' pieces into sectors, each sector
+//! through PC1, PC2, PreCommitSector, the seed, C1, C2 and
+//! ProveCommitSector, journaled at every step.
+//!
+//! The decisions are `cairn-sectors`' pure state machines ([`Packer`],
+//! [`Sector`]); this module owns the clock (the ledger's epochs), the
+//! journal ([`journal`]), the files and phases ([`phases`]) and the
+//! ledger. Once a second it reads the provider's deals and sectors from
+//! the ledger, packs new pieces, and moves every sector one step:
+//!
+//! - a phase runs on a blocking thread when its slot is free (`[sealing]`
+//!   `pc1_slots`, `pc2_slots`, `c2_slots`), and never starts while one of
+//!   the node's WindowPoSt deadlines is open and unproven (proving first);
+//! - Commit 2 also takes a machine-wide file lock, so that nodes sharing a
+//!   machine run one at a time, and loads the PoRep proving key only for
+//!   its own run;
+//! - the journal record is written (synced) after each event and before
+//!   the phase it asks for starts, so a node killed anywhere resumes from
+//!   its journal and, the ticket being fixed, reaches the same CommR;
+//! - a sector whose earlier files are gone or damaged stops with the
+//!   reason in its record (`cairn-node sectors status N`) and in the log.
+//!
+//! A refused PreCommit (a ticket too old, say) seals again with a new
+//! ticket; a sector not prove-committed within the ledger's limit is
+//! terminated with the reason. Deals that start too soon to be sealed are
+//! reported once, with the reason, when they are published.
+
+pub mod journal;
+pub mod phases;
+pub mod submit;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use cairn_ledger::tx::TxBody;
+use cairn_ledger::{CommP, CommR, DealId, Epoch, ProviderId, SectorNumber};
+use cairn_proofs::porep::Commit1Output;
+use cairn_proofs::sector::SealProof;
+use cairn_proofs::snark::backend::CpuBackend;
+use cairn_proofs::snark::{params, prove};
+use cairn_sectors::pack::{Packer, Piece, Policy};
+use cairn_sectors::sector::{Action, Event, Sector, State, Timing};
+use cairn_types::ledger::{DealInfo, LedgerClient, LedgerParams, SectorsInfo};
+use rand_chacha::ChaCha20Rng;
+use rand_chacha::rand_core::SeedableRng;
+use tokio::sync::{Semaphore, mpsc, watch};
+
+use crate::config::SealingConfig;
+use crate::intake::LedgerView;
+use crate::metrics::Metrics;
+use crate::store::PieceStore;
+use journal::Record;
+use phases::Sealing;
+use submit::{SubmitError, Submitter};
+
+/// How often the shell reads the ledger.
+const POLL: Duration = Duration::from_secs(1);
+/// A failed phase or submission is tried again after this long.
+const RETRY: Duration = Duration::from_secs(20);
+
+/// What the proving task tells the sealing shell about its sectors.
+#[derive(Debug, Clone)]
+pub enum Note {
+    /// The sector failed its WindowPoSt check (or missed a window).
+    Fault(u64, String),
+    /// Its files check out again and DeclareRecovery landed.
+    Recovered(u64),
+}
+
+/// What both tasks share.
+#[derive(Debug)]
+pub struct Shared {
+    /// Pieces and the journal.
+    pub store: Arc<PieceStore>,
+    /// The validator API.
+    pub ledger: LedgerClient,
+    /// The worker's transactions.
+    pub submitter: Submitter,
+    /// The phases.
+    pub sealing: Sealing,
+    /// Metrics.
+    pub metrics: Metrics,
+    /// Set while one of the node's deadlines is open and unproven.
+    pub post_busy: AtomicBool,
+    /// Groth16 parameters.
+    pub params_dir: PathBuf,
+    /// The machine-wide Commit 2 lock file.
+    pub c2_lock: PathBuf,
+}
+
+impl Shared {
+    /// The node's seal proof.
+    pub fn proof(&self) -> SealProof {
+        self.sealing.proof
+    }
+}
+
+enum Outcome {
+    Pc1,
+    Pc2 { comm_d: [u8; 32], comm_r: [u8; 32] },
+    C1(Box<Commit1Output>),
+    C2,
+}
+
+struct Done {
+    sector: u64,
+    phase: &'static str,
+    secs: f64,
+    result: Result<Outcome, String>,
+}
+
+/// The sealing task.
+pub struct Sealer {
+    sh: Arc<Shared>,
+    cfg: SealingConfig,
+    view: watch::Receiver<LedgerView>,
+    notes: mpsc::Receiver<Note>,
+    params: Option<LedgerParams>,
+    packer: Option<Packer>,
+    records: BTreeMap<u64, Record>,
+    running: BTreeSet<u64>,
+    c1: BTreeMap<u64, Box<Commit1Output>>,
+    refused_deals: BTreeSet<u64>,
+    /// Last submission or failure per sector: retried after [`RETRY`].
+    waits: BTreeMap<u64, Instant>,
+    pc1_slots: Arc<Semaphore>,
+    pc2_slots: Arc<Semaphore>,
+    c2_slots: Arc<Semaphore>,
+    done_tx: mpsc::UnboundedSender<Done>,
+    done_rx: mpsc::UnboundedReceiver<Done>,
+}
+
+impl std::fmt::Debug for Sealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sealer")
+            .field("sectors", &self.records.len())
+            .finish()
+    }
+}
+
+fn timing(p: &LedgerParams) -> Timing {
+    Timing {
+        seed_wait: p.seed_wait,
+        max_prove_commit_wait: p.max_prove_commit_wait,
+        max_ticket_age: p.max_ticket_age,
+    }
+}
+
+fn hex32(s: &str) -> Option<[u8; 32]> {
+    hex::decode(s).ok()?.try_into().ok()
+}
+
+impl Sealer {
+    /// A sealer; `notes` carries the proving task's findings.
+    pub fn new(
+        sh: Arc<Shared>,
+        cfg: SealingConfig,
+        view: watch::Receiver<LedgerView>,
+        notes: mpsc::Receiver<Note>,
+    ) -> Self {
+        let (done_tx, done_rx) = mpsc::unbounded_channel();
+        Self {
+            pc1_slots: Arc::new(Semaphore::new(cfg.pc1_slots)),
+            pc2_slots: Arc::new(Semaphore::new(cfg.pc2_slots)),
+            c2_slots: Arc::new(Semaphore::new(cfg.c2_slots)),
+            sh,
+            cfg,
+            view,
+            notes,
+            params: None,
+            packer: None,
+            records: BTreeMap::new(),
+            running: BTreeSet::new(),
+            c1: BTreeMap::new(),
+            refused_deals: BTreeSet::new(),
+            waits: BTreeMap::new(),
+            done_tx,
+            done_rx,
+        }
+    }
+
+    /// Runs until the task is aborted.
+    pub async fn run(mut self) {
+        let mut tick = tokio::time::interval(POLL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last_error = String::new();
+        loop {
+            tokio::select! {
+                Some(done) = self.done_rx.recv() => self.finish(done),
+                Some(note) = self.notes.recv() => self.note(note),
+                _ = tick.tick() => match self.step().await {
+                    Ok(()) => last_error.clear(),
+                    Err(e) => {
+                        if e != last_error {
+                            tracing::warn!("sealing: {e}");
+                            last_error = e;
+                        }
+                    }
+                },
+            }
+        }
+    }
+
+    fn timing(&self) -> Option<Timing> {
+        self.params.as_ref().map(timing)
+    }
+
+    /// Applies `event` to sector `n`, journals it, and returns the actions.
+    fn apply(&mut self, n: u64, event: Event) -> Vec<Action> {
+        let Some(t) = self.timing() else {
+            return Vec::new();
+        };
+        let Some(rec) = self.records.get_mut(&n) else {
+            return Vec::new();
+        };
+        let before = rec.sector.clone();
+        let actions = match rec.sector.apply(event, &t) {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::warn!("{e}");
+                return Vec::new();
+            }
+        };
+        if rec.sector != before
+            && let Err(e) = journal::save(&self.sh.store, rec)
+        {
+            // The record stays as it was on disk: undo, and try again
+            // on the next tick.
+            tracing::error!("sector {n}: journal write failed: {e}");
+            rec.sector = before;
+            return Vec::new();
+        }
+        for a in &actions {
+            if let Action::Report(msg) = a {
+                tracing::info!("{msg}");
+            }
+        }
+        actions
+    }
+
+    fn finish(&mut self, d: Done) {
+        self.running.remove(&d.sector);
+        match d.result {
+            Ok(outcome) => {
+                self.sh
+                    .metrics
+                    .phase_seconds
+                    .with_label_values(&[d.phase])
+                    .observe(d.secs);
+                tracing::info!("sector {}: {} done in {:.1} s", d.sector, d.phase, d.secs);
+                self.waits.remove(&d.sector);
+                let event = match outcome {
+                    Outcome::Pc1 => Event::Pc1Done,
+                    Outcome::Pc2 { comm_d, comm_r } => Event::Pc2Done { comm_d, comm_r },
+                    Outcome::C1(c1) => {
+                        self.c1.insert(d.sector, c1);
+                        Event::C1Done
+                    }
+                    // C2 leaves the sector in `c2` until ProveCommit lands.
+                    Outcome::C2 => return,
+                };
+                self.apply(d.sector, event);
+            }
+            Err(why) => {
+                tracing::error!("sector {}: {} failed: {why}", d.sector, d.phase);
+                self.waits.insert(d.sector, Instant::now());
+                if let Some(rec) = self.records.get_mut(&d.sector) {
+                    rec.sector.error = Some(format!("{}: {why}", d.phase));
+                    if let Err(e) = journal::save(&self.sh.store, rec) {
+                        tracing::error!("sector {}: journal write failed: {e}", d.sector);
+                    }
+                }
+            }
+        }
+    }
+
+    fn note(&mut self, note: Note) {
+        match note {
+            Note::Fault(n, why) => {
+                if self
+                    .records
+                    .get(&n)
+                    .is_some_and(|r| r.sector.state == State::Proving)
+                {
+                    self.apply(n, Event::Fault(why));
+                }
+            }
+            Note::Recovered(n) => {
+                if self
+                    .records
+                    .get(&n)
+                    .is_some_and(|r| r.sector.state == State::Faulty)
+                {
+                    self.apply(n, Event::Recovered);
+                }
+            }
+        }
+    }
+
+    async fn step(&mut self) -> Result<(), String> {
+        let view = *self.view.borrow();
+        let Some(provider) = view.provider else {
+            return Ok(());
+        };
+        let sh = self.sh.clone();
+        let ledger = &sh.ledger;
+        if self.params.is_none() {
+            self.params = Some(ledger.params().await.map_err(|e| e.to_string())?);
+        }
+        let status = ledger.status().await.map_err(|e| e.to_string())?;
+        let epoch = status.epoch;
+        let on_ledger = ledger
+            .sectors(provider.0)
+            .await
+            .map_err(|e| e.to_string())?;
+        if self.packer.is_none() {
+            self.resume(&on_ledger)?;
+        }
+        let deals = ledger
+            .deals_of_provider(provider.0)
+            .await
+            .map_err(|e| e.to_string())?;
+        self.pack(&deals, epoch);
+        let numbers: Vec<u64> = self.records.keys().copied().collect();
+        for n in numbers {
+            self.drive(n, epoch, provider, &on_ledger).await;
+        }
+        for s in State::ALL {
+            let count = self
+                .records
+                .values()
+                .filter(|r| r.sector.state == s)
+                .count();
+            self.sh
+                .metrics
+                .sectors
+                .with_label_values(&[s.name()])
+                .set(i64::try_from(count).unwrap_or(i64::MAX));
+        }
+        Ok(())
+    }
+
+    /// Loads the journal and rebuilds the packer's open sectors.
+    fn resume(&mut self, on_ledger: &SectorsInfo) -> Result<(), String> {
+        self.records = journal::load(&self.sh.store).map_err(|e| e.to_string())?;
+        // New sectors are numbered after every sector the journal or the
+        // ledger knows (a lost journal must not reuse a number).
+        let first = self
+            .records
+            .keys()
+            .copied()
+            .chain(on_ledger.sectors.iter().map(|s| s.number))
+            .chain(on_ledger.precommits.iter().map(|p| p.number))
+            .max()
+            .map_or(1, |m| m + 1);
+        let mut packer = Packer::new(
+            Policy {
+                sector_size: self.sh.proof().sector_size(),
+                max_wait: self.cfg.max_wait,
+                lead: self.cfg.lead,
+            },
+            first,
+        );
+        for (n, r) in &self.records {
+            if r.sector.state == State::Packing
+                && r.sector.ticket_epoch.is_none()
+                && r.sector.error.is_none()
+            {
+                packer.reopen(*n, r.sector.pieces.clone(), r.opened);
+            }
+        }
+        let unfinished = self
+            .records
+            .values()
+            .filter(|r| !matches!(r.sector.state, State::Proving | State::Terminated))
+            .count();
+        tracing::info!(
+            "sealing: {} sectors in the journal, {unfinished} not yet proving",
+            self.records.len()
+        );
+        self.packer = Some(packer);
+        Ok(())
+    }
+
+    /// Offers newly published deals to the packer and closes sectors that
+    /// are due.
+    fn pack(&mut self, deals: &[DealInfo], epoch: u64) {
+        let Some(mut packer) = self.packer.take() else {
+            return;
+        };
+        let packed: BTreeSet<u64> = self
+            .records
+            .values()
+            .flat_map(|r| r.sector.pieces.iter().map(|p| p.deal))
+            .collect();
+        let mut closed = Vec::new();
+        let mut touched = BTreeSet::new();
+        for d in deals {
+            if d.state != "Published"
+                || d.sector.is_some()
+                || packed.contains(&d.id)
+                || packer.holds(d.id)
+                || self.refused_deals.contains(&d.id)
+            {
+                continue;
+            }
+            let Some(comm_p) = hex32(&d.piece) else {
+                continue;
+            };
+            // Only pieces this node holds (a deal published before its
+            // transfer finished here would fail staging).
+            if !matches!(self.sh.store.piece_len(&CommP(comm_p)), Ok(Some(_))) {
+                continue;
+            }
+            let piece = Piece {
+                deal: d.id,
+                comm_p,
+                padded: d.piece_size,
+                start_epoch: d.start,
+                end_epoch: d.end,
+            };
+            match packer.add(piece, epoch) {
+                Ok((n, full)) => {
+                    tracing::info!("deal {} goes into sector {n}", d.id);
+                    touched.insert(n);
+                    closed.extend(full);
+                }
+                Err(e) => {
+                    tracing::warn!("deal {} cannot be sealed: {e}", d.id);
+                    self.refused_deals.insert(d.id);
+                }
+            }
+        }
+        closed.extend(packer.tick(epoch));
+        // Journal the open sectors that changed.
+        for (n, _, pieces) in packer.open_sectors() {
+            if !touched.contains(&n) {
+                continue;
+            }
+            let opened = packer.opened(n).unwrap_or(epoch);
+            let rec = self
+                .records
+                .entry(n)
+                .or_insert_with(|| Record::new(Sector::new(n, Vec::new()), opened));
+            rec.sector.pieces = pieces.to_vec();
+            if let Err(e) = journal::save(&self.sh.store, rec) {
+                tracing::error!("sector {n}: journal write failed: {e}");
+            }
+        }
+        self.packer = Some(packer);
+        for c in closed {
+            tracing::info!(
+                "sector {} closed ({:?}): {} pieces, {} of {} bytes",
+                c.sector,
+                c.reason,
+                c.pieces.len(),
+                c.used,
+                self.sh.proof().sector_size()
+            );
+            let rec = self
+                .records
+                .entry(c.sector)
+                .or_insert_with(|| Record::new(Sector::new(c.sector, Vec::new()), epoch));
+            rec.sector.pieces = c.pieces;
+            self.apply(
+                c.sector,
+                Event::Staged {
+                    ticket_epoch: epoch.saturating_sub(1),
+                },
+            );
+        }
+    }
+
+    fn may_start(&self, n: u64) -> bool {
+        !self.running.contains(&n)
+            && !self.sh.post_busy.load(Ordering::Acquire)
+            && self.waits.get(&n).is_none_or(|t| t.elapsed() >= RETRY)
+    }
+
+    fn spawn(
+        &mut self,
+        n: u64,
+        phase: &'static str,
+        permit: Option<tokio::sync::OwnedSemaphorePermit>,
+        job: impl FnOnce(&Shared) -> Result<Outcome, String> + Send + 'static,
+    ) {
+        self.running.insert(n);
+        let sh = self.sh.clone();
+        let tx = self.done_tx.clone();
+        tracing::info!("sector {n}: {phase} started");
+        tokio::task::spawn_blocking(move || {
+            let t0 = Instant::now();
+            let result = job(&sh);
+            drop(permit);
+            let _ = tx.send(Done {
+                sector: n,
+                phase,
+                secs: t0.elapsed().as_secs_f64(),
+                result,
+            });
+        });
+    }
+
+    async fn drive(&mut self, n: u64, epoch: u64, provider: ProviderId, on_ledger: &SectorsInfo) {
+        let Some(rec) = self.records.get(&n) else {
+            return;
+        };
+        let state = rec.sector.state;
+        let ledger_sector = on_ledger.sectors.iter().find(|s| s.number == n);
+        match state {
+            State::Packing => {
+                // Back from a refused PreCommit: seal again, new ticket.
+                let in_packer = self.packer.as_ref().is_some_and(|p| p.opened(n).is_some());
+                if !in_packer && rec.sector.error.is_some() && self.may_start(n) {
+                    self.apply(
+                        n,
+                        Event::Staged {
+                            ticket_epoch: epoch.saturating_sub(1),
+                        },
+                    );
+                }
+            }
+            State::Pc1 => {
+                if !self.may_start(n) {
+                    return;
+                }
+                let Some(ticket_epoch) = rec.sector.ticket_epoch else {
+                    return;
+                };
+                let ticket = match self.sh.ledger.randomness(ticket_epoch).await {
+                    Ok(Some(t)) => t,
+                    _ => return,
+                };
+                let Ok(permit) = self.pc1_slots.clone().try_acquire_owned() else {
+                    return;
+                };
+                let pieces = rec.sector.pieces.clone();
+                let prover_id = provider.prover_id();
+                self.spawn(n, "pc1", Some(permit), move |sh| {
+                    sh.sealing
+                        .pc1(&sh.store, n, &pieces, ticket, prover_id)
+                        .map(|()| Outcome::Pc1)
+                        .map_err(|e| e.to_string())
+                });
+            }
+            State::Pc2 => {
+                if !self.may_start(n) {
+                    return;
+                }
+                let Ok(permit) = self.pc2_slots.clone().try_acquire_owned() else {
+                    return;
+                };
+                self.spawn(n, "pc2", Some(permit), move |sh| {
+                    sh.sealing
+                        .pc2(n)
+                        .map(|(comm_d, comm_r)| Outcome::Pc2 { comm_d, comm_r })
+                        .map_err(|e| e.to_string())
+                });
+            }
+            State::PreCommitted => self.precommit(n, epoch, provider, on_ledger).await,
+            State::WaitingSeed | State::C1 | State::C2 => {
+                self.apply(n, Event::Epoch(epoch));
+                self.commit(n, epoch, provider, on_ledger).await;
+            }
+            State::Proving | State::Faulty => {
+                let Some(s) = ledger_sector else {
+                    return;
+                };
+                match (state, s.status.as_str()) {
+                    (_, "Terminated" | "Expired") => {
+                        self.apply(n, Event::Ended);
+                    }
+                    (State::Proving, "Faulty") => {
+                        self.apply(
+                            n,
+                            Event::Fault("the ledger marked it faulty (a window missed)".into()),
+                        );
+                    }
+                    (State::Faulty, "Active" | "Recovering") => {
+                        self.apply(n, Event::Recovered);
+                    }
+                    _ => {}
+                }
+            }
+            State::Terminated => {}
+        }
+    }
+
+    async fn precommit(
+        &mut self,
+        n: u64,
+        epoch: u64,
+        provider: ProviderId,
+        on_ledger: &SectorsInfo,
+    ) {
+        let Some(rec) = self.records.get(&n) else {
+            return;
+        };
+        let ours = rec.sector.comm_r;
+        if let Some(pc) = on_ledger.precommits.iter().find(|p| p.number == n) {
+            if hex32(&pc.comm_r) != ours {
+                // Not ours (a lost journal re-sealed the number): report.
+                self.fail(n, format!(
+                    "the ledger holds a pre-commit for sector {n} with CommR {}, not this sector's",
+                    pc.comm_r
+                ));
+                return;
+            }
+            self.apply(n, Event::PreCommitLanded { epoch: pc.epoch });
+            return;
+        }
+        if on_ledger.sectors.iter().any(|s| s.number == n) {
+            self.fail(n, format!("sector {n} is already proven on the ledger"));
+            return;
+        }
+        if self.waits.get(&n).is_some_and(|t| t.elapsed() < RETRY) {
+            return;
+        }
+        let (Some(comm_r), Some(ticket_epoch), Some(params)) =
+            (ours, rec.sector.ticket_epoch, self.params.clone())
+        else {
+            return;
+        };
+        let body = TxBody::PreCommitSector {
+            provider,
+            sector: SectorNumber(n),
+            deals: rec.sector.pieces.iter().map(|p| DealId(p.deal)).collect(),
+            comm_r: CommR(comm_r),
+            ticket_epoch: Epoch(ticket_epoch),
+            expiration: Epoch(rec.expiration()),
+            deposit: params.min_precommit_deposit,
+        };
+        self.waits.insert(n, Instant::now());
+        tracing::info!(
+            "sector {n}: sending PreCommitSector (ticket epoch {ticket_epoch}, now {epoch})"
+        );
+        match self
+            .sh
+            .submitter
+            .submit(body, params.blocks_per_epoch)
+            .await
+        {
+            Ok(landed) => {
+                if let Some(e) = landed.epoch {
+                    self.apply(n, Event::PreCommitLanded { epoch: e });
+                }
+            }
+            Err(SubmitError::Refused(why)) => {
+                tracing::warn!("sector {n}: PreCommitSector refused: {why}");
+                self.apply(n, Event::Refused(why));
+            }
+            Err(e) => tracing::warn!("sector {n}: PreCommitSector: {e}"),
+        }
+    }
+
+    async fn commit(&mut self, n: u64, epoch: u64, provider: ProviderId, on_ledger: &SectorsInfo) {
+        let Some(rec) = self.records.get(&n) else {
+            return;
+        };
+        let state = rec.sector.state;
+        let Some(t) = self.timing() else {
+            return;
+        };
+        let Some(seed_epoch) = rec.sector.seed_epoch(&t) else {
+            return;
+        };
+        match state {
+            State::C1 => {
+                if !self.may_start(n) {
+                    return;
+                }
+                let seed = match self.sh.ledger.randomness(seed_epoch).await {
+                    Ok(Some(s)) => s,
+                    _ => return,
+                };
+                // C1 is milliseconds: no slot of its own.
+                self.spawn(n, "c1", None, move |sh| {
+                    sh.sealing
+                        .c1(n, seed)
+                        .map(|c1| Outcome::C1(Box::new(c1)))
+                        .map_err(|e| e.to_string())
+                });
+            }
+            State::C2 => {
+                if on_ledger.sectors.iter().any(|s| s.number == n) {
+                    self.sh
+                        .metrics
+                        .proofs
+                        .with_label_values(&["porep", "accepted"])
+                        .inc();
+                    self.apply(n, Event::ProveCommitLanded);
+                    self.c1.remove(&n);
+                    let sh = self.sh.clone();
+                    tokio::task::spawn_blocking(move || sh.sealing.trim(n));
+                    return;
+                }
+                if self.running.contains(&n) {
+                    return;
+                }
+                if let Some(proof) = self.sh.sealing.load_proof(n) {
+                    self.prove_commit(n, epoch, provider, proof).await;
+                    return;
+                }
+                if !self.may_start(n) {
+                    return;
+                }
+                let seed = match self.sh.ledger.randomness(seed_epoch).await {
+                    Ok(Some(s)) => s,
+                    _ => return,
+                };
+                let Ok(permit) = self.c2_slots.clone().try_acquire_owned() else {
+                    return;
+                };
+                let c1 = self.c1.get(&n).cloned();
+                self.spawn(n, "c2", Some(permit), move |sh| c2(sh, n, c1, seed));
+            }
+            _ => {}
+        }
+    }
+
+    async fn prove_commit(&mut self, n: u64, epoch: u64, provider: ProviderId, proof: Vec<u8>) {
+        if self.waits.get(&n).is_some_and(|t| t.elapsed() < RETRY) {
+            return;
+        }
+        let Some(bpe) = self.params.as_ref().map(|p| p.blocks_per_epoch) else {
+            return;
+        };
+        self.waits.insert(n, Instant::now());
+        tracing::info!("sector {n}: sending ProveCommitSector (epoch {epoch})");
+        let body = TxBody::ProveCommitSector {
+            provider,
+            sector: SectorNumber(n),
+            proof,
+        };
+        match self.sh.submitter.submit(body, bpe).await {
+            Ok(_) => {
+                // Activation is read back from the ledger on the next tick.
+                self.apply(n, Event::ProofSent);
+            }
+            Err(SubmitError::Refused(why)) => {
+                self.sh
+                    .metrics
+                    .proofs
+                    .with_label_values(&["porep", "refused"])
+                    .inc();
+                tracing::warn!("sector {n}: ProveCommitSector refused: {why}");
+                self.apply(n, Event::Refused(why));
+            }
+            Err(e) => tracing::warn!("sector {n}: ProveCommitSector: {e}"),
+        }
+    }
+
+    /// Records a problem that needs the operator, and stops retrying soon.
+    fn fail(&mut self, n: u64, why: String) {
+        self.waits.insert(n, Instant::now());
+        if let Some(rec) = self.records.get_mut(&n)
+            && rec.sector.error.as_deref() != Some(why.as_str())
+        {
+            tracing::error!("sector {n}: {why}");
+            rec.sector.error = Some(why);
+            if let Err(e) = journal::save(&self.sh.store, rec) {
+                tracing::error!("sector {n}: journal write failed: {e}");
+            }
+        }
+    }
+}
+
+/// Commit 2 under the machine-wide lock: C1 (again, if the node restarted
+/// since), the PoRep key loaded for this proof only, the Groth16 proof,
+/// journaled.
+fn c2(
+    sh: &Shared,
+    n: u64,
+    c1: Option<Box<Commit1Output>>,
+    seed: [u8; 32],
+) -> Result<Outcome, String> {
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&sh.c2_lock)
+        .map_err(|e| format!("{}: {e}", sh.c2_lock.display()))?;
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            tracing::info!("sector {n}: waiting for another Commit 2 on this machine");
+            lock.lock()
+                .map_err(|e| format!("{}: {e}", sh.c2_lock.display()))?;
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(format!("{}: {e}", sh.c2_lock.display()));
+        }
+    }
+    let c1 = match c1.or_else(|| sh.sealing.load_c1(n).map(Box::new)) {
+        Some(c) if c.public.seed == seed => c,
+        _ => Box::new(sh.sealing.c1(n, seed).map_err(|e| e.to_string())?),
+    };
+    let t0 = Instant::now();
+    let (pk, _) = params::porep_keys(&sh.params_dir, sh.proof(), &mut |l| {
+        tracing::info!("sector {n}: C2 parameters: {l}");
+    })
+    .map_err(|e| format!("PoRep parameters: {e}"))?;
+    tracing::info!(
+        "sector {n}: C2 proving ({} partitions; key loaded in {:.1} s)",
+        c1.partitions.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    let mut seed_bytes = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed_bytes);
+    let proof = prove::commit2(
+        &c1,
+        &pk,
+        &CpuBackend,
+        &mut ChaCha20Rng::from_seed(seed_bytes),
+    )
+    .map_err(|e| format!("Commit 2: {e}"))?;
+    drop(pk);
+    sh.sealing
+        .save_proof(n, &proof)
+        .map_err(|e| e.to_string())?;
+    drop(lock);
+    Ok(Outcome::C2)
+}
