@@ -1,7 +1,9 @@
 //! Provider proving end to end with real processes at the 2 KiB sector
 //! size: one validator, three `cairn-node` providers that seal, and
-//! `cairn place` storing a small object with 2+1 coding (one piece, one
-//! sector, per provider).
+//! `cairn place` storing a small object with 2+1 coding (one sector per
+//! provider). The heavier variant (`.ci/full`, ignored here) runs six
+//! providers with 4+2 coding and three objects, so that each provider
+//! holds three sectors, two of them in the same deadline.
 //!
 //! On the way, each node is killed with SIGKILL in another phase: the
 //! first in PreCommit 1, the second in PreCommit 2 (both held there by
@@ -45,9 +47,6 @@ const DEADLINES: u64 = 2;
 const WINDOW: u64 = 8;
 const PERIOD: u64 = DEADLINES * WINDOW;
 const FAULT_FEE: u128 = 50;
-/// Epochs between a deal's publication and its start: three sealings with
-/// a Groth16 Commit 2 each, one at a time, plus the restarts.
-const START_DELAY: u64 = 200;
 /// Each deal runs five proving periods.
 const DURATION: u64 = 5 * PERIOD;
 /// The nodes' ask per padded byte per epoch.
@@ -222,8 +221,54 @@ fn paid_by_rule(price: u128, start: u64, end: u64, last_open: Option<u64>) -> u1
     price * u128::from(close.saturating_sub(start))
 }
 
+/// The shape of a run.
+struct Plan {
+    nodes: usize,
+    k: u8,
+    m: u8,
+    /// Objects stored one after another: sectors per provider.
+    objects: usize,
+    /// Bytes per object (each shard's pieces fit one 2 KiB sector).
+    object_bytes: usize,
+    /// Epochs (about seconds) between a deal's publication and its start:
+    /// every sealing, with one Groth16 Commit 2 at a time on the machine,
+    /// must fit.
+    start_delay: u64,
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sealed_proven_paid_and_slashed_through_kills_in_every_phase() {
+    scenario(Plan {
+        nodes: 3,
+        k: 2,
+        m: 1,
+        objects: 1,
+        object_bytes: 2_900,
+        start_delay: 200,
+    })
+    .await;
+}
+
+/// `.ci/full`: 4+2 on six providers, three sectors each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "heavy: 18 Groth16 seals; run by .ci/full"]
+async fn six_providers_three_sectors_each_4_2() {
+    scenario(Plan {
+        nodes: 6,
+        k: 4,
+        m: 2,
+        objects: 3,
+        object_bytes: 5_800,
+        start_delay: 880,
+    })
+    .await;
+}
+
+fn paid(v: &Value) -> u128 {
+    amount(&v["paid"])
+}
+
+async fn scenario(plan: Plan) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let validator_bin = sibling_bin("CAIRN_VALIDATOR_BIN", "cairn-validator");
@@ -284,11 +329,15 @@ async fn sealed_proven_paid_and_slashed_through_kills_in_every_phase() {
     )
     .await;
 
-    // Three sealing providers; the first two are held in PC1 and PC2.
+    // The providers; the first two are held in PC1 and PC2.
     let funder = &accounts[0];
-    let holds = [Some("pc1"), Some("pc2"), None];
     let mut nodes = Vec::new();
-    for (i, hold) in holds.iter().enumerate() {
+    for i in 0..plan.nodes {
+        let hold = match i {
+            0 => Some("pc1"),
+            1 => Some("pc2"),
+            _ => None,
+        };
         let home = dir.join(format!("node{i}"));
         let out = Command::new(&node_bin)
             .args(["init", "--home"])
@@ -303,7 +352,7 @@ async fn sealed_proven_paid_and_slashed_through_kills_in_every_phase() {
             .args(["--price", &PRICE.to_string()])
             .args([
                 "--start-delay",
-                &START_DELAY.to_string(),
+                &plan.start_delay.to_string(),
                 "--seal-wait",
                 "0",
             ])
@@ -326,7 +375,7 @@ async fn sealed_proven_paid_and_slashed_through_kills_in_every_phase() {
             },
         );
         ledger.submit(&tx).await.unwrap().events().unwrap();
-        let proc = run_node(&node_bin, &home, *hold, 0);
+        let proc = run_node(&node_bin, &home, hold, 0);
         nodes.push(Node {
             home,
             proc,
@@ -358,64 +407,75 @@ async fn sealed_proven_paid_and_slashed_through_kills_in_every_phase() {
     }
     eprintln!("providers ready ({:?})", t0.elapsed());
 
-    // The client stores a small object: 2+1, one 2 KiB piece per shard.
+    // The client's objects: k+m shards, one provider each; every shard's
+    // pieces (powers of two) fit one 2 KiB sector.
     let wallet = dir.join("wallet.json");
     accounts[1].save(&wallet).unwrap();
-    let mut bytes = vec![0u8; 2_900];
-    rand::rngs::StdRng::seed_from_u64(8).fill(&mut bytes[..]);
-    let file = dir.join("object.bin");
-    std::fs::write(&file, &bytes).unwrap();
     let data = dir.join("client");
-    let data_s = data.to_str().unwrap();
-    let cid = ok(
-        cairn(
-            &["add", file.to_str().unwrap(), "--data-dir", data_s],
-            &url,
-            &wallet,
-        ),
-        "add",
-    )
-    .trim()
-    .to_owned();
-    let placed = ok(
-        cairn(
-            &[
-                "place",
-                &cid,
-                "--k",
-                "2",
-                "--m",
-                "1",
-                "--duration",
-                &DURATION.to_string(),
-                "--data-dir",
-                data_s,
-                "--json",
-            ],
-            &url,
-            &wallet,
-        ),
-        "place",
-    );
-    let v: Value = serde_json::from_str(placed.lines().last().unwrap()).unwrap();
-    let shards = v["shards"].as_array().unwrap();
-    assert_eq!(shards.len(), 3, "{v}");
-    // Every provider holds its shard's pieces (powers of two, together
-    // under 2 KiB), one deal each: one sector per provider.
-    let mut deals = Vec::new();
+    let data_s = data.to_str().unwrap().to_owned();
+    let place = |seed: u64| {
+        let mut bytes = vec![0u8; plan.object_bytes];
+        rand::rngs::StdRng::seed_from_u64(seed).fill(&mut bytes[..]);
+        let file = dir.join(format!("object{seed}.bin"));
+        std::fs::write(&file, &bytes).unwrap();
+        let cid = ok(
+            cairn(
+                &["add", file.to_str().unwrap(), "--data-dir", &data_s],
+                &url,
+                &wallet,
+            ),
+            "add",
+        )
+        .trim()
+        .to_owned();
+        let placed = ok(
+            cairn(
+                &[
+                    "place",
+                    &cid,
+                    "--k",
+                    &plan.k.to_string(),
+                    "--m",
+                    &plan.m.to_string(),
+                    "--duration",
+                    &DURATION.to_string(),
+                    "--data-dir",
+                    &data_s,
+                    "--json",
+                ],
+                &url,
+                &wallet,
+            ),
+            "place",
+        );
+        let v: Value = serde_json::from_str(placed.lines().last().unwrap()).unwrap();
+        assert_eq!(
+            v["shards"].as_array().map(Vec::len),
+            Some(usize::from(plan.k + plan.m)),
+            "{v}"
+        );
+    };
+    let deals_of = |provider: u64| {
+        let l = ledger.clone();
+        async move {
+            let mut ds = l.deals_of_provider(provider).await.unwrap();
+            // The order the node stages them in: largest first.
+            ds.sort_by(|a, b| b.piece_size.cmp(&a.piece_size).then(a.id.cmp(&b.id)));
+            ds
+        }
+    };
+    place(1);
+    let mut first_deals = Vec::new();
     for n in &nodes {
-        let mut ds = ledger.deals_of_provider(n.provider).await.unwrap();
+        let ds = deals_of(n.provider).await;
         assert!(!ds.is_empty(), "provider {}: no deals", n.provider);
         assert!(
             ds.iter().map(|d| d.piece_size).sum::<u64>() <= 2048,
             "{ds:?}"
         );
-        // The order the node stages them in: largest first.
-        ds.sort_by(|a, b| b.piece_size.cmp(&a.piece_size).then(a.id.cmp(&b.id)));
-        deals.push(ds);
+        first_deals.push(ds);
     }
-    let client_after_publish = ledger.account(&accounts[1].address()).await.unwrap();
-    eprintln!("deals published: {deals:?} ({:?})", t0.elapsed());
+    eprintln!("first object's deals published ({:?})", t0.elapsed());
 
     // Kill -9 in PC1 and in PC2, then restart without the hold.
     for (i, phase) in [(0usize, "pc1"), (1, "pc2")] {
@@ -470,10 +530,10 @@ async fn sealed_proven_paid_and_slashed_through_kills_in_every_phase() {
     );
 
     // The first two pre-commit the CommR this test computes from the
-    // piece and the ledger's ticket.
+    // pieces and the ledger's ticket.
     for i in 0..2 {
         let n = &nodes[i];
-        let pieces: Vec<PathBuf> = deals[i]
+        let pieces: Vec<PathBuf> = first_deals[i]
             .iter()
             .map(|d| n.home.join("data/pieces").join(&d.piece))
             .collect();
@@ -486,8 +546,10 @@ async fn sealed_proven_paid_and_slashed_through_kills_in_every_phase() {
                 let l = ledger.clone();
                 async move {
                     let s = l.sectors(provider).await.ok()?;
-                    let p = s.precommits.first()?;
-                    Some((p.number, p.ticket_epoch, p.comm_r.clone()))
+                    if let Some(p) = s.precommits.first() {
+                        return Some((p.number, p.ticket_epoch, p.comm_r.clone()));
+                    }
+                    None
                 }
             },
         )
@@ -506,40 +568,50 @@ async fn sealed_proven_paid_and_slashed_through_kills_in_every_phase() {
         );
     }
 
+    // More objects: more sectors per provider.
+    for o in 1..plan.objects {
+        place(1 + o as u64);
+    }
+    // Deals pay nothing before their start, so this is the client's
+    // escrow with every deal locked and none paid.
+    let client_at_publish = ledger.account(&accounts[1].address()).await.unwrap();
+
     // Every sector prove-commits (real Groth16 proofs checked by the
-    // ledger) before its deal starts, and is proven.
+    // ledger) before its deals start, and is proven.
     for (i, n) in nodes.iter().enumerate() {
         poll(
             &format!("node {i} proving"),
-            Duration::from_secs(600),
+            Duration::from_secs(1200),
             &[&n.proc],
             || {
                 let s = sectors(&n.home);
                 async move {
-                    s.first()
-                        .is_some_and(|s| s["state"] == "proving")
+                    (s.len() == plan.objects && s.iter().all(|s| s["state"] == "proving"))
                         .then_some(())
                 }
             },
         )
         .await;
         let s = ledger.sectors(n.provider).await.unwrap();
-        assert_eq!(s.sectors.len(), 1, "{s:?}");
-        let first_start = deals[i].iter().map(|d| d.start).min().unwrap();
-        assert!(
-            s.sectors[0].activation < first_start,
-            "activated after a start: {s:?}"
-        );
+        assert_eq!(s.sectors.len(), plan.objects, "{s:?}");
+        let deals = deals_of(n.provider).await;
+        for sec in &s.sectors {
+            let starts = deals
+                .iter()
+                .filter(|d| sec.deals.contains(&d.id))
+                .map(|d| d.start);
+            assert!(starts.clone().count() == sec.deals.len(), "{sec:?}");
+            assert!(
+                starts.min().is_some_and(|st| sec.activation < st),
+                "activated late: {sec:?}"
+            );
+        }
         assert_eq!(
             s.sectors[0].deals,
-            deals[i].iter().map(|d| d.id).collect::<Vec<_>>(),
-            "node {i}: its deals in one sector, largest piece first"
+            first_deals[i].iter().map(|d| d.id).collect::<Vec<_>>(),
+            "node {i}: the first object's deals in its first sector, largest piece first"
         );
-        eprintln!(
-            "node {i} proving, sector {:?} ({:?})",
-            s.sectors[0],
-            t0.elapsed()
-        );
+        eprintln!("node {i} proving {:?} ({:?})", s.sectors, t0.elapsed());
     }
     let local = sectors(&nodes[2].home);
     assert_eq!(
@@ -548,34 +620,38 @@ async fn sealed_proven_paid_and_slashed_through_kills_in_every_phase() {
     );
 
     // Proofs deadline after deadline; payments by the rules.
-    let last_start = deals.iter().flatten().map(|d| d.start).max().unwrap();
-    let checkpoint = last_start + 2 * PERIOD;
-    wait_epoch(&ledger, checkpoint, &[&nodes[0].proc]).await;
+    let mut all_deals = Vec::new();
+    for n in &nodes {
+        all_deals.push(deals_of(n.provider).await);
+    }
+    let last_start = all_deals.iter().flatten().map(|d| d.start).max().unwrap();
+    wait_epoch(&ledger, last_start + 2 * PERIOD, &[&nodes[0].proc]).await;
+    let client_held = |a: &cairn_types::ledger::AccountInfo| a.escrow.free + a.escrow.locked;
     let mut paid_total = 0u128;
     for (i, n) in nodes.iter().enumerate() {
-        let s = ledger.sectors(n.provider).await.unwrap().sectors.remove(0);
+        let on_ledger = ledger.sectors(n.provider).await.unwrap().sectors;
         let epoch = ledger.status().await.unwrap().epoch;
-        // Every window of its deadline that closed is proven.
-        let last_closed_open = {
-            let mut open = (epoch / PERIOD) * PERIOD + s.deadline * WINDOW;
-            while open + WINDOW > epoch {
-                open -= PERIOD;
-            }
-            open
-        };
-        let last = s.last_proven.unwrap();
-        assert!(
-            last == last_closed_open || last == last_closed_open + PERIOD,
-            "node {i}: last proven window {last}, expected {last_closed_open} or the open one (epoch {epoch})"
-        );
         let mut got = 0;
-        for d in &deals[i] {
-            let price = PRICE * u128::from(d.piece_size);
-            let want = paid_by_rule(price, d.start, d.end, Some(last));
-            let paid = amount(&ledger.get(&format!("/deals/{}", d.id)).await.unwrap()["paid"]);
-            assert_eq!(paid, want, "node {i}: deal {} paid", d.id);
-            assert!(want > 0, "node {i}: deal {} paid nothing yet", d.id);
-            got += paid;
+        for s in &on_ledger {
+            // Every window of its deadline that closed is proven.
+            let mut last_closed = (epoch / PERIOD) * PERIOD + s.deadline * WINDOW;
+            while last_closed + WINDOW > epoch {
+                last_closed -= PERIOD;
+            }
+            let last = s.last_proven.unwrap();
+            assert!(
+                last == last_closed || last == last_closed + PERIOD,
+                "node {i} sector {}: last proven window {last}, expected {last_closed} or the open one (epoch {epoch})",
+                s.number
+            );
+            for d in all_deals[i].iter().filter(|d| s.deals.contains(&d.id)) {
+                let price = PRICE * u128::from(d.piece_size);
+                let want = paid_by_rule(price, d.start, d.end, Some(last));
+                let p = paid(&ledger.get(&format!("/deals/{}", d.id)).await.unwrap());
+                assert_eq!(p, want, "node {i}: deal {} paid", d.id);
+                assert!(want > 0, "node {i}: deal {} paid nothing yet", d.id);
+                got += p;
+            }
         }
         paid_total += got;
         // The node keeps its owner's escrow at 5,000 until deals pay it.
@@ -583,98 +659,119 @@ async fn sealed_proven_paid_and_slashed_through_kills_in_every_phase() {
         assert_eq!(
             a.escrow.free + a.escrow.locked,
             5_000 + got,
-            "node {i}: the owner's escrow rises by exactly its deal's payment"
+            "node {i}: the owner's escrow rises by exactly its deals' payments"
         );
-        eprintln!("node {i}: deals paid {got} by window {last}");
+        eprintln!("node {i}: deals paid {got}");
     }
+    // The client's escrow fell by exactly what the providers received.
     let client_now = ledger.account(&accounts[1].address()).await.unwrap();
-    let held = |a: &cairn_types::ledger::AccountInfo| a.escrow.free + a.escrow.locked;
     assert_eq!(
-        held(&client_now),
-        held(&client_after_publish) - paid_total,
-        "the client's escrow falls by exactly what the providers were paid"
+        client_held(&client_now),
+        client_held(&client_at_publish) - paid_total,
+        "the client's escrow falls by exactly the providers' payments"
     );
 
-    // Faults: node 1 loses its replica; node 2's sector files are swapped
-    // for node 0's (a proof for a sector it does not hold).
+    // Faults: node 1 loses its first sector's replica; node 2's first
+    // sector's files are swapped for node 0's (a proof for a sector it
+    // does not hold).
     let collateral = |id: u64| {
         let l = ledger.clone();
         async move { amount(&l.get(&format!("/providers/{id}")).await.unwrap()["collateral"]) }
     };
     let c1 = collateral(nodes[1].provider).await;
     let c2 = collateral(nodes[2].provider).await;
-    let sector_dir = |i: usize| {
+    let first_sector = |i: usize| {
         let n = sectors(&nodes[i].home)[0]["number"].as_u64().unwrap();
-        nodes[i].home.join("data/sectors").join(n.to_string())
+        (n, nodes[i].home.join("data/sectors").join(n.to_string()))
     };
-    std::fs::remove_file(sector_dir(1).join("sealed")).unwrap();
-    let (from, to) = (sector_dir(0), sector_dir(2));
+    let (s1, dir1) = first_sector(1);
+    let (s2, dir2) = first_sector(2);
+    let (_, dir0) = first_sector(0);
+    std::fs::remove_file(dir1.join("sealed")).unwrap();
     for f in ["sealed", "pc2.out", "cache/tree-r-last.dat"] {
-        std::fs::copy(from.join(f), to.join(f)).unwrap();
+        std::fs::copy(dir0.join(f), dir2.join(f)).unwrap();
     }
     let broke_at = ledger.status().await.unwrap().epoch;
     eprintln!("replicas broken at epoch {broke_at} ({:?})", t0.elapsed());
-    let paid_of = |i: usize| {
+    let deal_paid = |id: u64| {
         let l = ledger.clone();
-        let ids: Vec<u64> = deals[i].iter().map(|d| d.id).collect();
-        async move {
-            let mut sum = 0;
-            for id in ids {
-                sum += amount(&l.get(&format!("/deals/{id}")).await.unwrap()["paid"]);
-            }
-            sum
-        }
+        async move { paid(&l.get(&format!("/deals/{id}")).await.unwrap()) }
     };
-    let paid_at_break = [paid_of(0).await, paid_of(1).await, paid_of(2).await];
+    let mut paid_at_break = std::collections::BTreeMap::new();
+    for d in all_deals.iter().flatten() {
+        paid_at_break.insert(d.id, deal_paid(d.id).await);
+    }
     // Two more periods: each broken sector misses at least one window.
-    let until = broke_at + 2 * PERIOD + 1;
-    wait_epoch(&ledger, until, &[&nodes[1].proc, &nodes[2].proc]).await;
-    for i in [1usize, 2] {
+    wait_epoch(
+        &ledger,
+        broke_at + 2 * PERIOD + 1,
+        &[&nodes[1].proc, &nodes[2].proc],
+    )
+    .await;
+    for (i, broken, before) in [(1usize, s1, c1), (2, s2, c2)] {
         let n = &nodes[i];
-        let s = ledger.sectors(n.provider).await.unwrap().sectors.remove(0);
-        assert!(s.faults >= 1 || s.status == "Faulty", "node {i}: {s:?}");
-        let c = collateral(n.provider).await;
-        let before = if i == 1 { c1 } else { c2 };
-        // Fees for the windows missed since the break (the count the
-        // ledger keeps is of missed windows in a row).
+        let on_ledger = ledger.sectors(n.provider).await.unwrap().sectors;
+        let s = on_ledger.iter().find(|s| s.number == broken).unwrap();
+        // Node 2's swapped files pass its own check, so it declares
+        // recovery each time and is refused again: faulty or recovering.
+        assert!(
+            s.faults >= 1 && matches!(s.status.as_str(), "Faulty" | "Recovering"),
+            "node {i}: {s:?}"
+        );
+        // One fee per missed window of every faulty sector of the node.
+        let fees: u64 = on_ledger.iter().map(|s| s.faults).sum();
         assert_eq!(
-            c,
-            before - FAULT_FEE * u128::from(s.faults),
+            collateral(n.provider).await,
+            before - FAULT_FEE * u128::from(fees),
             "node {i}: one fault fee per missed window"
         );
-        let paid = paid_of(i).await;
-        assert!(
-            paid <= paid_at_break[i] + PRICE * 2048 * u128::from(PERIOD),
-            "node {i}: paid {paid} after its replica broke (was {})",
-            paid_at_break[i]
-        );
+        for d in all_deals[i].iter().filter(|d| s.deals.contains(&d.id)) {
+            let p = deal_paid(d.id).await;
+            assert!(
+                p <= paid_at_break[&d.id] + PRICE * u128::from(d.piece_size) * u128::from(PERIOD),
+                "node {i}: deal {} paid {p} after its replica broke (was {})",
+                d.id,
+                paid_at_break[&d.id]
+            );
+        }
         let faults = node_cli(&n.home, &["proving", "faults"]);
         assert!(
-            faults.as_array().is_some_and(|a| !a.is_empty()),
-            "node {i}: proving faults lists nothing: {faults}"
+            faults
+                .as_array()
+                .is_some_and(|a| a.iter().any(|f| f["number"] == broken)),
+            "node {i}: proving faults does not list sector {broken}: {faults}"
         );
     }
-    // The node with the swapped files submitted and was refused.
     assert!(
         nodes[2].proc.log().contains("WindowPoSt refused"),
         "node 2 did not submit its proof over another sector's files"
     );
+    let log1 = nodes[1].proc.log();
     assert!(
-        nodes[1].proc.log().contains("failed its WindowPoSt check"),
-        "node 1 did not report its missing replica"
+        log1.contains("failed its WindowPoSt check") && log1.contains("sectors faulty"),
+        "node 1 did not declare its missing replica"
     );
-    // The healthy provider kept being paid (at least one more window
-    // for its 2 KiB of pieces).
-    let paid0 = paid_of(0).await;
-    assert!(
-        paid0
-            >= paid_at_break[0]
-                + PRICE
-                    * u128::from(deals[0].iter().map(|d| d.piece_size).sum::<u64>())
-                    * u128::from(PERIOD),
-        "node 0 was paid {paid0}, {} at the break",
-        paid_at_break[0]
-    );
+    // Every healthy sector kept being paid: node 0's and the others', and
+    // node 1's own other sectors (its fault was declared, not missed).
+    for (i, n) in nodes.iter().enumerate() {
+        for s in ledger.sectors(n.provider).await.unwrap().sectors {
+            let broken = (i == 1 && s.number == s1) || i == 2;
+            if broken {
+                continue;
+            }
+            for d in all_deals[i].iter().filter(|d| s.deals.contains(&d.id)) {
+                let p = deal_paid(d.id).await;
+                assert!(
+                    p >= paid_at_break[&d.id]
+                        + PRICE * u128::from(d.piece_size) * u128::from(PERIOD),
+                    "node {i} sector {}: deal {} paid {p}, {} at the break",
+                    s.number,
+                    d.id,
+                    paid_at_break[&d.id]
+                );
+            }
+        }
+    }
     eprintln!("done ({:?})", t0.elapsed());
     drop(validator);
 }

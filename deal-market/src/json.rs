@@ -101,6 +101,9 @@ pub fn event_json(e: &Event) -> Value {
             "kind": "SectorFaulty", "provider": provider.0, "sector": sector.0, "fee": amount(*fee),
             "faults": faults,
         }),
+        Event::SectorFaultDeclared { provider, sector } => json!({
+            "kind": "SectorFaultDeclared", "provider": provider.0, "sector": sector.0,
+        }),
         Event::SectorRecovering { provider, sector } => json!({
             "kind": "SectorRecovering", "provider": provider.0, "sector": sector.0,
         }),

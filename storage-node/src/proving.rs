@@ -8,8 +8,10 @@
 //! will do), proves the healthy ones with Groth16 and submits
 //! SubmitWindowPost, logging how many epochs before the window's close it
 //! landed. A sector that fails its check is never proven with made-up
-//! data: it is reported to the sealing shell as faulty with the reason,
-//! and the ledger charges its fault fee when the window closes. Faulty
+//! data: it is declared faulty on the ledger (DeclareFaults, which takes
+//! it out of the window's set, so the others are still proven and paid)
+//! and reported to the sealing shell with the reason; the ledger charges
+//! its fault fee when the window closes. Faulty
 //! sectors whose files check out again are declared recovered
 //! (DeclareRecovery), so they are proven at their next deadline.
 //!
@@ -219,25 +221,46 @@ impl Prover {
             .into_iter()
             .filter_map(|(n, r)| r.err().map(|e| (n, e)))
             .collect();
+        let bpe = self.params.as_ref().map_or(1, |p| p.blocks_per_epoch);
+        let mut sectors = sectors;
         if !bad.is_empty() {
             for (n, why) in &bad {
                 tracing::error!("sector {n} failed its WindowPoSt check: {why}");
-                self.sh.metrics.faults_declared.inc();
                 let _ = self.notes.send(Note::Fault(*n, why.clone())).await;
             }
-            tracing::error!(
-                "deadline {}: {} of its {} sectors cannot be proven; no proof is sent for made-up data, and the ledger marks the deadline's sectors faulty when the window closes at epoch {}",
-                dl.current_deadline,
-                bad.len(),
-                sectors.len(),
-                dl.current_window_close
-            );
-            if let Some(w) = &mut self.window {
-                w.given_up = true;
+            // Declared faulty, they leave this window's set, so the rest
+            // can still be proven (never with made-up data).
+            let body = TxBody::DeclareFaults {
+                provider,
+                sectors: bad.iter().map(|(n, _)| SectorNumber(*n)).collect(),
+            };
+            match self.sh.submitter.submit(body, bpe).await {
+                Ok(_) => {
+                    self.sh.metrics.faults_declared.inc_by(bad.len() as u64);
+                    tracing::warn!(
+                        "deadline {}: declared {} of its {} sectors faulty; they pay the fault fee when the window closes at epoch {}",
+                        dl.current_deadline,
+                        bad.len(),
+                        sectors.len(),
+                        dl.current_window_close
+                    );
+                }
+                Err(e) => {
+                    // Retried on the next tick; nothing is proven for a
+                    // set the ledger still counts the bad sectors in.
+                    return Err(format!("DeclareFaults: {e}"));
+                }
             }
-            self.sh.post_busy.store(false, Ordering::Release);
-            return Ok(());
+            sectors.retain(|n| bad.iter().all(|(b, _)| b != n));
+            if sectors.is_empty() {
+                if let Some(w) = &mut self.window {
+                    w.given_up = true;
+                }
+                self.sh.post_busy.store(false, Ordering::Release);
+                return Ok(());
+            }
         }
+        let proven = sectors.len();
         let pk = self.proving_key().await?;
         let sh = self.sh.clone();
         let proof = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, String> {
@@ -276,7 +299,6 @@ impl Prover {
         .await
         .map_err(|e| e.to_string())??;
         let proved_in = t0.elapsed().as_secs_f64();
-        let bpe = self.params.as_ref().map_or(1, |p| p.blocks_per_epoch);
         let body = TxBody::SubmitWindowPost {
             provider,
             deadline: dl.current_deadline,
@@ -301,9 +323,8 @@ impl Prover {
                     .post_margin_epochs
                     .set(i64::try_from(margin).unwrap_or(i64::MAX));
                 tracing::info!(
-                    "deadline {}: WindowPoSt for {} sectors landed at epoch {at}, {margin} epochs before the window closes at {} (proved in {proved_in:.1} s)",
+                    "deadline {}: WindowPoSt for {proven} sectors landed at epoch {at}, {margin} epochs before the window closes at {} (proved in {proved_in:.1} s)",
                     dl.current_deadline,
-                    dl.to_prove.len(),
                     dl.current_window_close
                 );
                 if let Some(w) = &mut self.window {

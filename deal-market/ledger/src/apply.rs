@@ -104,6 +104,9 @@ impl State {
             TxBody::DeclareRecovery { provider, sectors } => {
                 self.handle_recovery(&tx.signer, *provider, sectors)?
             }
+            TxBody::DeclareFaults { provider, sectors } => {
+                self.handle_faults(&tx.signer, *provider, sectors)?
+            }
         };
         // Every handler succeeded, so this is the first write of a refused
         // transaction's path that never happens.

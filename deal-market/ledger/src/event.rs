@@ -141,6 +141,13 @@ pub enum Event {
         /// Consecutive deadlines missed.
         faults: u64,
     },
+    /// The provider declared a sector it cannot prove.
+    SectorFaultDeclared {
+        /// The provider.
+        provider: ProviderId,
+        /// The sector.
+        sector: SectorNumber,
+    },
     /// A faulty sector will be proven at its next deadline.
     SectorRecovering {
         /// The provider.

@@ -352,6 +352,48 @@ impl State {
         Ok(events)
     }
 
+    pub(crate) fn handle_faults(
+        &mut self,
+        signer: &PublicKey,
+        provider: ProviderId,
+        sectors: &[SectorNumber],
+    ) -> Result<Vec<Event>, Refusal> {
+        self.worked_provider(signer, provider)?;
+        if sectors.is_empty() || sectors.len() > MAX_SECTORS_PER_TX {
+            return Err(Refusal::Count {
+                what: "sectors",
+                got: sectors.len(),
+                max: MAX_SECTORS_PER_TX,
+            });
+        }
+        let mut seen = BTreeSet::new();
+        for &n in sectors {
+            let s = self
+                .sectors
+                .get(&(provider, n))
+                .ok_or(Refusal::UnknownSector { sector: n })?;
+            if !matches!(s.status, SectorStatus::Active | SectorStatus::Recovering)
+                || !seen.insert(n)
+            {
+                return Err(Refusal::SectorState {
+                    sector: n,
+                    why: "is not active or recovering (or is listed twice)",
+                });
+            }
+        }
+        let mut events = Vec::with_capacity(sectors.len());
+        for &n in sectors {
+            if let Some(s) = self.sectors.get_mut(&(provider, n)) {
+                s.status = SectorStatus::Faulty;
+                events.push(Event::SectorFaultDeclared {
+                    provider,
+                    sector: n,
+                });
+            }
+        }
+        Ok(events)
+    }
+
     pub(crate) fn handle_recovery(
         &mut self,
         signer: &PublicKey,

@@ -318,6 +318,16 @@ pub enum TxBody {
         /// One 192-byte Groth16 proof per partition.
         proof: Vec<u8>,
     },
+    /// Sectors the provider cannot prove (their files failed its check):
+    /// they leave the WindowPoSt set at once, so the rest of their
+    /// deadline can still be proven, and pay the fault fee as any faulty
+    /// sector does when their window closes.
+    DeclareFaults {
+        /// The provider.
+        provider: ProviderId,
+        /// The sectors.
+        sectors: Vec<SectorNumber>,
+    },
     /// Faulty sectors the provider will prove again at their next deadline.
     DeclareRecovery {
         /// The provider.
@@ -450,6 +460,11 @@ impl Encode for TxBody {
                 w.put(provider);
                 w.list(sectors);
             }
+            TxBody::DeclareFaults { provider, sectors } => {
+                w.u8(12);
+                w.put(provider);
+                w.list(sectors);
+            }
         }
     }
 }
@@ -523,6 +538,10 @@ impl Decode for TxBody {
                 multiaddrs: multiaddrs_decode(r)?,
                 price_per_byte_epoch: r.u128("price")?,
                 capacity: r.u64("capacity")?,
+            },
+            12 => TxBody::DeclareFaults {
+                provider: ProviderId::decode(r)?,
+                sectors: r.list(MAX_SECTORS_PER_TX, "sectors")?,
             },
             tag => {
                 return Err(DecodeError::BadTag {

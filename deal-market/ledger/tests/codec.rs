@@ -71,6 +71,10 @@ fn sample_txs() -> Vec<SignedTx> {
             provider: ProviderId(1),
             sectors: vec![SectorNumber(9)],
         },
+        TxBody::DeclareFaults {
+            provider: ProviderId(1),
+            sectors: vec![SectorNumber(9), SectorNumber(11)],
+        },
         TxBody::UpdateProvider {
             provider: ProviderId(1),
             peer_id: vec![0, 36, 8, 1],

@@ -44,6 +44,9 @@ enum Op {
     Recover {
         sector: u8,
     },
+    Fault {
+        sector: u8,
+    },
     Tick(u8),
 }
 
@@ -67,6 +70,7 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(sector, good)| Op::ProveCommit { sector, good }),
         prop::bool::weighted(0.7).prop_map(|good| Op::Post { good }),
         any::<u8>().prop_map(|sector| Op::Recover { sector }),
+        any::<u8>().prop_map(|sector| Op::Fault { sector }),
         (1u8..16).prop_map(Op::Tick),
     ]
 }
@@ -260,6 +264,16 @@ impl Run {
             Op::Recover { sector } => (
                 self.worker.clone(),
                 TxBody::DeclareRecovery {
+                    provider: self.provider,
+                    sectors: vec![SectorNumber(
+                        u64::from(sector) % self.next_sector.max(1) + 1,
+                    )],
+                },
+                false,
+            ),
+            Op::Fault { sector } => (
+                self.worker.clone(),
+                TxBody::DeclareFaults {
                     provider: self.provider,
                     sectors: vec![SectorNumber(
                         u64::from(sector) % self.next_sector.max(1) + 1,

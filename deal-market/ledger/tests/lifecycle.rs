@@ -298,6 +298,89 @@ fn recovery_then_proof_resumes_payment() {
     conserved(&w.kit.state);
 }
 
+#[test]
+fn a_declared_fault_leaves_the_proof_set_pays_the_fee_and_recovers() {
+    let mut w = world();
+    activate(&mut w);
+    let faults = |sectors: Vec<u64>| TxBody::DeclareFaults {
+        provider: w.provider,
+        sectors: sectors.into_iter().map(SectorNumber).collect(),
+    };
+    // Unknown and doubly listed sectors are refused, changing nothing.
+    let tx = w.kit.signed(&w.worker, faults(vec![7]));
+    refused(&mut w.kit, &tx, |r| {
+        matches!(r, Refusal::UnknownSector { .. })
+    });
+    let tx = w.kit.signed(&w.worker, faults(vec![1, 1]));
+    refused(&mut w.kit, &tx, |r| {
+        matches!(r, Refusal::SectorState { .. })
+    });
+    // Declared before its window at 40: out of the set, nothing to prove.
+    w.kit.tick_to(38);
+    let ev = w.kit.ok(&w.worker, faults(vec![1]));
+    assert_eq!(
+        ev,
+        vec![Event::SectorFaultDeclared {
+            provider: w.provider,
+            sector: SectorNumber(1)
+        }]
+    );
+    let tx = w.kit.signed(&w.worker, faults(vec![1]));
+    refused(&mut w.kit, &tx, |r| {
+        matches!(r, Refusal::SectorState { .. })
+    });
+    w.kit.tick_to(40);
+    assert!(
+        w.kit
+            .state
+            .sectors_to_prove(w.provider, 0, Epoch(40))
+            .is_empty()
+    );
+    let collateral = w.kit.state.provider(w.provider).unwrap().collateral;
+    // The window closes: the fee is burnt and the stretch refunded.
+    let ev = w.kit.tick_to(50);
+    assert!(
+        ev.iter().any(|e| matches!(
+            e,
+            Event::SectorFaulty {
+                fee: 50,
+                faults: 1,
+                ..
+            }
+        )),
+        "{ev:?}"
+    );
+    assert_eq!(
+        w.kit.state.provider(w.provider).unwrap().collateral,
+        collateral - 50
+    );
+    assert_eq!(w.kit.state.deal(DealId(1)).unwrap().paid, 0);
+    // Files restored: recovery, then the next window's proof pays from 50.
+    w.kit.ok(
+        &w.worker,
+        TxBody::DeclareRecovery {
+            provider: w.provider,
+            sectors: vec![SectorNumber(1)],
+        },
+    );
+    w.kit.tick_to(80);
+    let (dl, proof) = w.kit.post_for(w.provider);
+    let ev = w.kit.ok(
+        &w.worker,
+        TxBody::SubmitWindowPost {
+            provider: w.provider,
+            deadline: dl,
+            proof,
+        },
+    );
+    assert!(ev.contains(&Event::DealPaid {
+        deal: DealId(1),
+        amount: 4_000,
+        until: Epoch(90)
+    }));
+    conserved(&w.kit.state);
+}
+
 /// Applies `tx` and requires `reason` with the state root unchanged.
 fn refused(kit: &mut Kit, tx: &SignedTx, reason: impl Fn(&Refusal) -> bool) {
     let root = kit.state.root();
