@@ -41,27 +41,23 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
 const P: SealProof = SealProof::StackedDrg2KiBV1_1;
-/// The ledger's rules for this run: one block per epoch, two deadlines of
-/// eight epochs.
+/// The ledger's rules for this run: one block per epoch, two deadlines.
 const DEADLINES: u64 = 2;
-const WINDOW: u64 = 8;
-const PERIOD: u64 = DEADLINES * WINDOW;
 const FAULT_FEE: u128 = 50;
-/// Each deal runs five proving periods.
-const DURATION: u64 = 5 * PERIOD;
 /// The nodes' ask per padded byte per epoch.
 const PRICE: u128 = 1;
 
-fn params_file(dir: &Path) -> PathBuf {
+fn params_file(dir: &Path, window: u64) -> PathBuf {
     let p = json!({
         "blocks_per_epoch": 1,
         "deadlines_per_period": DEADLINES,
-        "deadline_window": WINDOW,
-        "min_deal_duration": PERIOD,
+        "deadline_window": window,
+        "min_deal_duration": DEADLINES * window,
         "max_deal_duration": 10_000,
         "max_deal_start_delay": 1_000,
         "seed_wait": 3,
-        "max_prove_commit_wait": 400,
+        // Every node's Commit 2 waits its turn on the machine.
+        "max_prove_commit_wait": 1_000,
         "max_ticket_age": 200,
         "min_precommit_deposit": "100",
         "min_provider_collateral": "1000",
@@ -215,9 +211,9 @@ fn run_node(bin: &Path, home: &Path, hold: Option<&str>, run: usize) -> Proc {
 /// sector's deadline proven up to the one opening at `last_open` pays the
 /// stretch from the deal's start to that window's close (clipped to the
 /// deal's end).
-fn paid_by_rule(price: u128, start: u64, end: u64, last_open: Option<u64>) -> u128 {
+fn paid_by_rule(price: u128, start: u64, end: u64, last_open: Option<u64>, window: u64) -> u128 {
     let Some(open) = last_open else { return 0 };
-    let close = (open + WINDOW).min(end);
+    let close = (open + window).min(end);
     price * u128::from(close.saturating_sub(start))
 }
 
@@ -234,6 +230,9 @@ struct Plan {
     /// every sealing, with one Groth16 Commit 2 at a time on the machine,
     /// must fit.
     start_delay: u64,
+    /// Epochs a deadline's window is open: a WindowPoSt must fit while
+    /// other nodes run Commit 2 on the same two cores.
+    window: u64,
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -245,6 +244,7 @@ async fn sealed_proven_paid_and_slashed_through_kills_in_every_phase() {
         objects: 1,
         object_bytes: 2_900,
         start_delay: 200,
+        window: 8,
     })
     .await;
 }
@@ -260,6 +260,7 @@ async fn six_providers_three_sectors_each_4_2() {
         objects: 3,
         object_bytes: 5_800,
         start_delay: 880,
+        window: 20,
     })
     .await;
 }
@@ -269,6 +270,10 @@ fn paid(v: &Value) -> u128 {
 }
 
 async fn scenario(plan: Plan) {
+    let window = plan.window;
+    let period = DEADLINES * window;
+    // Each deal runs five proving periods.
+    let duration = 5 * period;
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let validator_bin = sibling_bin("CAIRN_VALIDATOR_BIN", "cairn-validator");
@@ -279,7 +284,7 @@ async fn scenario(plan: Plan) {
     let out = Command::new(&validator_bin)
         .args(["testnet", "--validators", "1", "--free-ports"])
         .args(["--sector-sizes", "2KiB", "--accounts", "2", "--params"])
-        .arg(params_file(dir))
+        .arg(params_file(dir, plan.window))
         .arg("--dir")
         .arg(&net)
         .output()
@@ -438,7 +443,7 @@ async fn scenario(plan: Plan) {
                     "--m",
                     &plan.m.to_string(),
                     "--duration",
-                    &DURATION.to_string(),
+                    &duration.to_string(),
                     "--data-dir",
                     &data_s,
                     "--json",
@@ -625,7 +630,7 @@ async fn scenario(plan: Plan) {
         all_deals.push(deals_of(n.provider).await);
     }
     let last_start = all_deals.iter().flatten().map(|d| d.start).max().unwrap();
-    wait_epoch(&ledger, last_start + 2 * PERIOD, &[&nodes[0].proc]).await;
+    wait_epoch(&ledger, last_start + 2 * period, &[&nodes[0].proc]).await;
     let client_held = |a: &cairn_types::ledger::AccountInfo| a.escrow.free + a.escrow.locked;
     let mut paid_total = 0u128;
     for (i, n) in nodes.iter().enumerate() {
@@ -634,19 +639,19 @@ async fn scenario(plan: Plan) {
         let mut got = 0;
         for s in &on_ledger {
             // Every window of its deadline that closed is proven.
-            let mut last_closed = (epoch / PERIOD) * PERIOD + s.deadline * WINDOW;
-            while last_closed + WINDOW > epoch {
-                last_closed -= PERIOD;
+            let mut last_closed = (epoch / period) * period + s.deadline * window;
+            while last_closed + window > epoch {
+                last_closed -= period;
             }
             let last = s.last_proven.unwrap();
             assert!(
-                last == last_closed || last == last_closed + PERIOD,
+                last == last_closed || last == last_closed + period,
                 "node {i} sector {}: last proven window {last}, expected {last_closed} or the open one (epoch {epoch})",
                 s.number
             );
             for d in all_deals[i].iter().filter(|d| s.deals.contains(&d.id)) {
                 let price = PRICE * u128::from(d.piece_size);
-                let want = paid_by_rule(price, d.start, d.end, Some(last));
+                let want = paid_by_rule(price, d.start, d.end, Some(last), window);
                 let p = paid(&ledger.get(&format!("/deals/{}", d.id)).await.unwrap());
                 assert_eq!(p, want, "node {i}: deal {} paid", d.id);
                 assert!(want > 0, "node {i}: deal {} paid nothing yet", d.id);
@@ -704,7 +709,7 @@ async fn scenario(plan: Plan) {
     // Two more periods: each broken sector misses at least one window.
     wait_epoch(
         &ledger,
-        broke_at + 2 * PERIOD + 1,
+        broke_at + 2 * period + 1,
         &[&nodes[1].proc, &nodes[2].proc],
     )
     .await;
@@ -728,7 +733,7 @@ async fn scenario(plan: Plan) {
         for d in all_deals[i].iter().filter(|d| s.deals.contains(&d.id)) {
             let p = deal_paid(d.id).await;
             assert!(
-                p <= paid_at_break[&d.id] + PRICE * u128::from(d.piece_size) * u128::from(PERIOD),
+                p <= paid_at_break[&d.id] + PRICE * u128::from(d.piece_size) * u128::from(period),
                 "node {i}: deal {} paid {p} after its replica broke (was {})",
                 d.id,
                 paid_at_break[&d.id]
@@ -763,7 +768,7 @@ async fn scenario(plan: Plan) {
                 let p = deal_paid(d.id).await;
                 assert!(
                     p >= paid_at_break[&d.id]
-                        + PRICE * u128::from(d.piece_size) * u128::from(PERIOD),
+                        + PRICE * u128::from(d.piece_size) * u128::from(period),
                     "node {i} sector {}: deal {} paid {p}, {} at the break",
                     s.number,
                     d.id,

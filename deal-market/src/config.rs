@@ -525,6 +525,29 @@ pub fn write_testnet_with(
     ports: Ports,
     params: Params,
     key_files: &[KeyFiles],
+    rng: &mut impl rand_core::CryptoRng,
+) -> Result<GenesisFile, ConfigError> {
+    write_testnet_funded(
+        dir,
+        validators,
+        (accounts, DEMO_BALANCE),
+        ports,
+        params,
+        key_files,
+        rng,
+    )
+}
+
+/// [`write_testnet_with`], each of the `accounts.0` demo accounts funded
+/// with `accounts.1` (a devnet whose deals pay by the byte needs more than
+/// [`DEMO_BALANCE`]).
+pub fn write_testnet_funded(
+    dir: &Path,
+    validators: usize,
+    (accounts, demo_balance): (usize, u128),
+    ports: Ports,
+    params: Params,
+    key_files: &[KeyFiles],
     mut rng: &mut impl rand_core::CryptoRng,
 ) -> Result<GenesisFile, ConfigError> {
     if validators == 0 || validators > MAX_VALIDATORS as usize {
@@ -574,7 +597,7 @@ pub fn write_testnet_with(
         demo.push(DemoAccount {
             address: hex::encode(addr.0),
             secret_key: hex::encode(sk),
-            balance: DEMO_BALANCE.to_string(),
+            balance: demo_balance.to_string(),
         });
     }
     let mut randomness = [0u8; 32];

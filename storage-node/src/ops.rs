@@ -228,7 +228,7 @@ pub fn proving_deadlines(home: &Path, as_json: bool) -> Result<()> {
     for d in v["deadlines"].as_array().into_iter().flatten() {
         println!(
             "{:>8}  {:>14}  {:>6}  {:>12}  {}",
-            d["index"],
+            d["index"].to_string(),
             format!("[{}, {})", d["window_open"], d["window_close"]),
             if d["open_now"].as_bool() == Some(true) {
                 "yes"
@@ -286,10 +286,10 @@ pub fn proving_faults(home: &Path, as_json: bool) -> Result<()> {
     for f in &faults {
         println!(
             "{:>6}  {:<10}  {:>6}  {:>8}  {}",
-            f["number"],
+            f["number"].to_string(),
             f["status"].as_str().unwrap_or(""),
-            f["faults"],
-            f["deadline"],
+            f["faults"].to_string(),
+            f["deadline"].to_string(),
             f["reason"].as_str().unwrap_or("")
         );
     }

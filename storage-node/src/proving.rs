@@ -17,6 +17,9 @@
 //!
 //! The WindowPoSt proving key is loaded on first use and kept: it is
 //! small next to the PoRep key, and a deadline must not wait on a load.
+//! Checks and proofs run on a thread pool of their own: in the global
+//! pool they would queue behind a running Commit 2's parallel work for
+//! its whole length, and a window can be shorter than one Commit 2.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -68,6 +71,7 @@ pub struct Prover {
     pk: Option<Arc<ProvingKey>>,
     window: Option<Window>,
     recovery_checked: BTreeMap<u64, Instant>,
+    pool: Option<Arc<rayon::ThreadPool>>,
 }
 
 impl std::fmt::Debug for Prover {
@@ -93,7 +97,24 @@ impl Prover {
             pk: None,
             window: None,
             recovery_checked: BTreeMap::new(),
+            pool: None,
         }
+    }
+
+    /// The proving pool (one thread per core, built on first use).
+    fn pool(&mut self) -> Result<Arc<rayon::ThreadPool>, String> {
+        if let Some(p) = &self.pool {
+            return Ok(p.clone());
+        }
+        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("window-post-{i}"))
+            .build()
+            .map_err(|e| format!("starting the WindowPoSt threads: {e}"))?;
+        let pool = Arc::new(pool);
+        self.pool = Some(pool.clone());
+        Ok(pool)
     }
 
     /// Runs until the task is aborted.
@@ -201,18 +222,22 @@ impl Prover {
         let t0 = Instant::now();
         let sectors = dl.to_prove.clone();
         let sh = self.sh.clone();
+        let pool = self.pool()?;
         let checked = {
             let sectors = sectors.clone();
+            let pool = pool.clone();
             tokio::task::spawn_blocking(move || {
-                sectors
-                    .iter()
-                    .map(|&n| {
-                        (
-                            n,
-                            sh.sealing.check(n, randomness).map_err(|e| e.to_string()),
-                        )
-                    })
-                    .collect::<Vec<_>>()
+                pool.install(|| {
+                    sectors
+                        .iter()
+                        .map(|&n| {
+                            (
+                                n,
+                                sh.sealing.check(n, randomness).map_err(|e| e.to_string()),
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                })
             })
             .await
             .map_err(|e| e.to_string())?
@@ -286,14 +311,16 @@ impl Prover {
                 .collect();
             let mut seed = [0u8; 32];
             rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);
-            prove::window_post(
-                sh.proof().window_post(),
-                &PostRandomness::from_chain(randomness),
-                &proving,
-                &pk,
-                &CpuBackend,
-                &mut ChaCha20Rng::from_seed(seed),
-            )
+            pool.install(|| {
+                prove::window_post(
+                    sh.proof().window_post(),
+                    &PostRandomness::from_chain(randomness),
+                    &proving,
+                    &pk,
+                    &CpuBackend,
+                    &mut ChaCha20Rng::from_seed(seed),
+                )
+            })
             .map_err(|e| e.to_string())
         })
         .await

@@ -27,24 +27,25 @@
 //! `CAIRN_BENCH_DIR` sets where the temporary state goes;
 //! `CAIRN_BENCH_KEEP=1` keeps it (logs under `devnet/logs`).
 
+#[path = "support/devnet.rs"]
+mod devnet;
+
 use std::net::{SocketAddr, TcpListener};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
 use bytes::Bytes;
 use cairn_benches::data::ChunkedObject;
-use cairn_benches::s3::{S3Client, full, streamed};
+use cairn_benches::s3::{S3Client, full};
 use cairn_erasure::{Encoder, Layout, StripeDecoder};
 use http::Method;
 use http_body_util::BodyExt;
 use sha2::{Digest, Sha256};
 
-const MIB: u64 = 1 << 20;
-const BUCKET: &str = "bench";
-const KEY: &str = "object.bin";
+use devnet::{BUCKET, Devnet, KEY, MIB, cairn_bin, http_json, kill_node, put, spawn, terminate};
 
 fn main() -> Result<()> {
     let mut mib: u64 = 1024;
@@ -97,7 +98,7 @@ fn main() -> Result<()> {
 
     // 2. Placement on the devnet.
     let net = dir.join("devnet");
-    let mut devnet = Devnet::start(&cairn, &net, &[])?;
+    let mut devnet = Devnet::start(&cairn, &net, &["--no-seal"])?;
     let client = devnet.client()?;
     let (put_time, cid) = rt.block_on(put(&client, size))?;
     let started = Instant::now();
@@ -135,7 +136,7 @@ fn main() -> Result<()> {
     devnet.stop();
 
     // 3. Retrieval with no hot copy.
-    let mut devnet = Devnet::start(&cairn, &net, &["--hot-cache-bytes", "0"])?;
+    let mut devnet = Devnet::start(&cairn, &net, &["--no-seal", "--hot-cache-bytes", "0"])?;
     let log = net.join("logs/gateway.log");
     let t = Instant::now();
     while !std::fs::read_to_string(&log)
@@ -185,23 +186,6 @@ fn mbps(bytes: u64, t: Duration) -> f64 {
     bytes as f64 / 1e6 / t.as_secs_f64()
 }
 
-fn cairn_bin() -> Result<PathBuf> {
-    if let Some(p) = std::env::var_os("CAIRN_BIN") {
-        return Ok(PathBuf::from(p));
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/cairn/target")))
-        .context("set CAIRN_BIN")?;
-    let p = target.join("debug/cairn");
-    ensure!(
-        p.is_file(),
-        "{} missing: cargo build -p cairn-client -p cairn-node -p cairn-deal-market --bins",
-        p.display()
-    );
-    Ok(p)
-}
-
 fn free_addr() -> Result<SocketAddr> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?)
 }
@@ -213,153 +197,6 @@ fn wait_port(addr: SocketAddr, limit: Duration) -> Result<()> {
         std::thread::sleep(Duration::from_millis(100));
     }
     Ok(())
-}
-
-fn spawn(cmd: &mut Command, log: &Path) -> Result<Child> {
-    let f = std::fs::File::create(log)?;
-    cmd.stdout(f.try_clone()?)
-        .stderr(f)
-        .stdin(Stdio::null())
-        .spawn()
-        .with_context(|| format!("spawning {cmd:?}"))
-}
-
-fn terminate(child: &mut Child) {
-    if let Ok(Some(_)) = child.try_wait() {
-        return;
-    }
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let t = Instant::now();
-    while t.elapsed() < Duration::from_secs(60) {
-        if let Ok(Some(_)) = child.try_wait() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-}
-
-struct Devnet {
-    child: Child,
-    endpoints: serde_json::Value,
-}
-
-impl Devnet {
-    fn start(cairn: &Path, dir: &Path, extra: &[&str]) -> Result<Devnet> {
-        std::fs::create_dir_all(dir)?;
-        let ep = dir.join("endpoints.json");
-        let _ = std::fs::remove_file(&ep);
-        let any = "127.0.0.1:0";
-        let child = spawn(
-            Command::new(cairn)
-                .arg("devnet")
-                .arg("--dir")
-                .arg(dir)
-                .args([
-                    "--no-demo",
-                    "--no-seal",
-                    "--s3-addr",
-                    any,
-                    "--http-addr",
-                    any,
-                ])
-                .args([
-                    "--ledger-port",
-                    "0",
-                    "--p2p-port",
-                    "0",
-                    "--metrics-port",
-                    "0",
-                ])
-                .args(extra)
-                .env_remove("CAIRN_CONFIG")
-                .env_remove("CAIRN_LEDGER")
-                .env_remove("CAIRN_WALLET")
-                .env_remove("CAIRN_S3_ACCESS_KEY")
-                .env_remove("CAIRN_S3_SECRET_KEY"),
-            &dir.join("devnet.out"),
-        )?;
-        let mut d = Devnet {
-            child,
-            endpoints: serde_json::Value::Null,
-        };
-        let t = Instant::now();
-        while !ep.is_file() {
-            if let Ok(Some(s)) = d.child.try_wait() {
-                bail!("devnet exited {s}; see {}/devnet.out", dir.display());
-            }
-            ensure!(t.elapsed() < Duration::from_secs(900), "devnet not up");
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        d.endpoints = serde_json::from_slice(&std::fs::read(&ep)?)?;
-        Ok(d)
-    }
-
-    fn client(&self) -> Result<Arc<S3Client>> {
-        let e = &self.endpoints;
-        let s3 = e["s3"].as_str().unwrap_or_default();
-        let addr: SocketAddr = s3.trim_start_matches("http://").parse()?;
-        Ok(S3Client::new(
-            addr,
-            e["access_key"].as_str().unwrap_or_default(),
-            e["secret_key"].as_str().unwrap_or_default(),
-            "us-east-1",
-        ))
-    }
-
-    fn stop(&mut self) {
-        terminate(&mut self.child);
-    }
-}
-
-impl Drop for Devnet {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-fn kill_node(dir: &Path, i: usize) -> Result<()> {
-    let home = dir.join("nodes").join(i.to_string());
-    let home = home.to_string_lossy();
-    for p in std::fs::read_dir("/proc")? {
-        let p = p?;
-        let Ok(cmd) = std::fs::read(p.path().join("cmdline")) else {
-            continue;
-        };
-        let args: Vec<&[u8]> = cmd.split(|b| *b == 0).collect();
-        if args.first().is_some_and(|a| a.ends_with(b"cairn-node"))
-            && args.iter().any(|a| *a == home.as_bytes())
-        {
-            let pid = p.file_name().to_string_lossy().into_owned();
-            Command::new("kill").args(["-KILL", &pid]).status()?;
-            return Ok(());
-        }
-    }
-    bail!("no cairn-node process for {home}")
-}
-
-/// PUT of `size` pseudo-random bytes; returns the time and the CID.
-async fn put(client: &Arc<S3Client>, size: u64) -> Result<(Duration, String)> {
-    let mut conn = client.connect().await?;
-    conn.create_bucket(BUCKET).await.ok();
-    let object = ChunkedObject::new(size, MIB as usize, 0xC0FFEE);
-    let chunks = futures::stream::iter(object.chunks());
-    let t = Instant::now();
-    let resp = conn
-        .send(Method::PUT, BUCKET, Some(KEY), streamed(chunks), size)
-        .await?;
-    let took = t.elapsed();
-    let cid = resp
-        .headers()
-        .get("x-cairn-cid")
-        .and_then(|v| v.to_str().ok())
-        .context("no x-cairn-cid")?
-        .to_owned();
-    let _ = resp.into_body().collect().await;
-    Ok((took, cid))
 }
 
 /// GET of the object, every byte compared; returns (first byte, total).
@@ -399,21 +236,6 @@ async fn get(client: &Arc<S3Client>, size: u64) -> Result<(Duration, Duration)> 
     }
     ensure!(at == size, "GET returned {at} of {size} bytes");
     Ok((first.unwrap_or_default(), t.elapsed()))
-}
-
-async fn http_json(url: &str) -> Result<serde_json::Value> {
-    let rest = url.trim_start_matches("http://");
-    let (host, path) = rest.split_once('/').context("url")?;
-    let stream = tokio::net::TcpStream::connect(host).await?;
-    let (mut sender, conn) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
-    tokio::spawn(conn);
-    let req = http::Request::get(format!("/{path}"))
-        .header(http::header::HOST, host)
-        .body(http_body_util::Empty::<Bytes>::new())?;
-    let resp = sender.send_request(req).await?;
-    let body = resp.into_body().collect().await?.to_bytes();
-    Ok(serde_json::from_slice(&body)?)
 }
 
 /// (all data shards, two data shards lost) decode + SHA-256 rates in MB/s

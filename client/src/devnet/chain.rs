@@ -93,6 +93,30 @@ pub(super) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T
     serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
 }
 
+/// The devnet's ledger rules (docs/ledger.md, "Devnet timing"): epochs of
+/// one block (about a second), a two-minute proving period of four
+/// 30-epoch deadlines (a window outlasts another node's Commit 2 on the
+/// same cores), a 5-epoch seed wait, and ten minutes to prove-commit (six
+/// nodes' Commit 2 queue on one machine).
+pub(super) fn devnet_params(blocks_per_epoch: u64) -> serde_json::Value {
+    serde_json::json!({
+        "blocks_per_epoch": blocks_per_epoch.max(1),
+        "deadlines_per_period": 4,
+        "deadline_window": 30,
+        "min_deal_duration": 120,
+        "max_deal_duration": 100_000,
+        "max_deal_start_delay": 1_000,
+        "seed_wait": 5,
+        "max_prove_commit_wait": 600,
+        "max_ticket_age": 600,
+        "min_precommit_deposit": "100",
+        "min_provider_collateral": "1000",
+        "fault_fee": "50",
+        "max_consecutive_faults": 10,
+        "reward_per_epoch": "1000",
+    })
+}
+
 /// Writes the chain with `cairn-validator testnet` if `DIR/net` has none,
 /// then reads its homes and accounts.
 pub(super) fn prepare_chain(args: &DevnetArgs, bins: &Binaries) -> Result<Chain> {
@@ -107,13 +131,23 @@ pub(super) fn prepare_chain(args: &DevnetArgs, bins: &Binaries) -> Result<Chain>
             net.display(),
             args.sector_size
         );
+        std::fs::create_dir_all(&args.dir)
+            .with_context(|| format!("creating {}", args.dir.display()))?;
+        let params = args.dir.join("params.json");
+        std::fs::write(
+            &params,
+            serde_json::to_vec_pretty(&devnet_params(args.blocks_per_epoch))?,
+        )
+        .with_context(|| format!("writing {}", params.display()))?;
         let mut cmd = Command::new(&bins.validator);
         cmd.arg("testnet")
             .args(["--validators", &args.validators.to_string()])
             .arg("--dir")
             .arg(&net)
             .args(["--accounts", "2", "--sector-sizes", &args.sector_size])
-            .args(["--blocks-per-epoch", &args.blocks_per_epoch.to_string()]);
+            .args(["--balance", &super::DEVNET_BALANCE.to_string()])
+            .arg("--params")
+            .arg(&params);
         if args.ledger_port == 0 || args.p2p_port == 0 || args.metrics_port == 0 {
             cmd.arg("--free-ports");
         } else {

@@ -1,5 +1,6 @@
 //! The devnet's demonstration: a sample stored through S3, read back
-//! through S3 and by CID, and its deals awaited on the ledger.
+//! through S3 and by CID, its deals awaited on the ledger, then followed
+//! until every deal's sector is sealed and proven and the deal is paid.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -66,6 +67,92 @@ pub(super) async fn run_demo(e: &Endpoints, logs: &Path, children: &mut Children
         println!(
             "  {:>6}  {:>8}  {:<10}  {}",
             d.id, d.provider, d.state, d.piece
+        );
+    }
+    seal_prove_pay(&ledger, &cid, &deals, logs, children).await
+}
+
+/// Follows the sample's deals until every one is in a proven sector and
+/// has been paid by a WindowPoSt (docs/ledger.md, "Devnet timing").
+async fn seal_prove_pay(
+    ledger: &LedgerClient,
+    cid: &str,
+    deals: &[DealInfo],
+    logs: &Path,
+    children: &mut Children,
+) -> Result<()> {
+    let status = ledger.status().await?;
+    let first_start = deals.iter().map(|d| d.start).min().unwrap_or(0);
+    let node_logs = logs.join("node-*.log").display().to_string();
+    let wait = Waiting::start(
+        format!(
+            "sealing: every node seals its pieces (PreCommit 1 and 2, PreCommitSector, the seed, \
+             Commit 2 one node at a time); deals start at epoch {first_start}, now {}",
+            status.epoch
+        ),
+        Duration::from_secs(1800),
+        node_logs.clone(),
+    );
+    let fetch = |id: u64| async move { ledger.get(&format!("/deals/{id}")).await };
+    loop {
+        let mut active = 0;
+        for d in deals {
+            let v = fetch(d.id).await?;
+            match v["state"].as_str().unwrap_or_default() {
+                "Active" => active += 1,
+                s @ ("Cancelled" | "Terminated") => bail!(
+                    "deal {} of {cid} is {s}: provider {} did not prove its sector before epoch {} (see {node_logs})",
+                    d.id,
+                    d.provider,
+                    d.start
+                ),
+                _ => {}
+            }
+        }
+        if active == deals.len() {
+            break;
+        }
+        wait.tick(
+            children,
+            &format!("{active} of {} deals in proven sectors", deals.len()),
+        )
+        .await?;
+    }
+    wait.done("every deal is in a sector proven with a Groth16 PoRep");
+    let wait = Waiting::start(
+        format!("proving: waiting for WindowPoSt payments (deals start at epoch {first_start})"),
+        Duration::from_secs(1800),
+        node_logs,
+    );
+    let rows = loop {
+        let mut rows = Vec::with_capacity(deals.len());
+        for d in deals {
+            rows.push(fetch(d.id).await?);
+        }
+        let paid = rows
+            .iter()
+            .filter(|v| v["paid"].as_str().is_some_and(|p| p != "0"))
+            .count();
+        if paid == deals.len() {
+            break rows;
+        }
+        let epoch = ledger.status().await.map_or(0, |s| s.epoch);
+        wait.tick(
+            children,
+            &format!("epoch {epoch}: {paid} of {} deals paid", deals.len()),
+        )
+        .await?;
+    };
+    wait.done("every deal paid by a verified WindowPoSt");
+    println!("    deal  provider  sector  state    paid so far");
+    for v in &rows {
+        println!(
+            "  {:>6}  {:>8}  {:>6}  {:<7}  {}",
+            v["id"],
+            v["provider"],
+            v["sector"],
+            v["state"].as_str().unwrap_or_default(),
+            v["paid"].as_str().unwrap_or_default()
         );
     }
     Ok(())

@@ -60,12 +60,44 @@ const NODE_ESCROW: u64 = 5_000;
 /// balance is under `OWNER_MIN_BALANCE`.
 const OWNER_FUNDING: Amount = 1_000_000;
 const OWNER_MIN_BALANCE: Amount = 100_000;
-/// The free client escrow the gateway's wallet keeps for its deals.
-const GATEWAY_ESCROW: Amount = 50_000_000;
-/// The nodes' ask per padded byte per epoch. Zero: a devnet's demo
-/// accounts could not pay a 4+2 placement of a few MiB for the gateway's
-/// default deal duration at any non-zero price.
-const NODE_PRICE: u64 = 0;
+/// The free client escrow the gateway's wallet keeps for its deals: about
+/// 4 GiB of padded pieces for the default 2,000 epochs at the nodes' ask.
+const GATEWAY_ESCROW: Amount = 10_000_000_000_000;
+/// Each genesis demo account's balance: enough for the gateway's escrow
+/// many times over (deals pay by the padded byte and epoch).
+pub(super) const DEVNET_BALANCE: Amount = 1_000_000_000_000_000_000;
+/// The nodes' ask per padded byte per epoch: the smallest that pays.
+const NODE_PRICE: u64 = 1;
+/// Epochs a partly filled sector waits for more pieces on a devnet: the
+/// pieces of one upload arrive together, so sealing starts within seconds.
+const SEAL_WAIT: u64 = 10;
+
+/// Epochs (about seconds: a devnet epoch is one block) a node asks between
+/// a deal's publication and its start, by sector size: every node's
+/// Commit 2 runs one at a time on a shared machine (an 8 MiB one takes
+/// 30-45 s on two cores), and six nodes' sealing must fit.
+fn start_delay(sector_size: &str) -> u64 {
+    match cairn_node_size(sector_size) {
+        Some(s) if s <= 64 << 10 => 120,
+        Some(s) if s <= 32 << 20 => 420,
+        _ => 850,
+    }
+}
+
+/// `"8MiB"` → bytes (the sizes `cairn-node init` takes).
+fn cairn_node_size(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let i = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (n, unit) = s.split_at(i);
+    let mul: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        _ => return None,
+    };
+    n.parse::<u64>().ok()?.checked_mul(mul)
+}
 /// Shards of a default placement (4 data + 2 parity), each on its own node.
 const PLACEMENT_SHARDS: usize = 6;
 
@@ -101,10 +133,10 @@ pub struct DevnetArgs {
     /// The sector size the chain allows and the nodes seal (2KiB, 8MiB, ...).
     #[arg(long, default_value = "8MiB")]
     sector_size: String,
-    /// Blocks per ledger epoch (when the chain is first created). With
-    /// ~1 s blocks, 10 gives providers' default sealing allowance (360
-    /// epochs) about an hour before a deal must be active.
-    #[arg(long, default_value_t = 10)]
+    /// Blocks per ledger epoch (when the chain is first created). With one
+    /// (~1 s epochs), a stored file is sealed, proven and paid within
+    /// minutes: see docs/ledger.md, "Devnet timing".
+    #[arg(long, default_value_t = 1)]
     blocks_per_epoch: u64,
     /// Run the demonstration, then stop everything (for scripts and CI).
     #[arg(long)]
@@ -464,7 +496,9 @@ fn init_node(
         ])
         .args(["--price", &NODE_PRICE.to_string()])
         .args(["--collateral", &NODE_COLLATERAL.to_string()])
-        .args(["--escrow", &NODE_ESCROW.to_string()]);
+        .args(["--escrow", &NODE_ESCROW.to_string()])
+        .args(["--start-delay", &start_delay(sector_size).to_string()])
+        .args(["--seal-wait", &SEAL_WAIT.to_string()]);
     if !seal {
         cmd.arg("--no-seal");
     }

@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use cairn_deal_market::config::{Home, KeyFiles, ParamsFile, Ports, read_json, write_testnet_with};
+use cairn_deal_market::config::{
+    DEMO_BALANCE, Home, KeyFiles, ParamsFile, Ports, read_json, write_testnet_funded,
+};
 use cairn_deal_market::node;
 use cairn_ledger::Params;
 use cairn_proofs::sector::SealProof;
@@ -36,6 +38,9 @@ enum Command {
         /// Number of funded demo accounts.
         #[arg(long, default_value_t = 4)]
         accounts: usize,
+        /// Each demo account's genesis balance.
+        #[arg(long, default_value_t = DEMO_BALANCE)]
+        balance: u128,
         /// First API port (validator i listens on it + i).
         #[arg(long, default_value_t = 26657)]
         api_port: u16,
@@ -90,6 +95,7 @@ fn main() -> anyhow::Result<()> {
             validators,
             dir,
             accounts,
+            balance,
             api_port,
             p2p_port,
             metrics_port,
@@ -138,10 +144,10 @@ fn main() -> anyhow::Result<()> {
                     window_post,
                 });
             }
-            let g = write_testnet_with(
+            let g = write_testnet_funded(
                 &dir,
                 validators,
-                accounts,
+                (accounts, balance),
                 ports,
                 params,
                 &keys,

@@ -124,6 +124,7 @@ pub struct Sealer {
     running: BTreeSet<u64>,
     c1: BTreeMap<u64, Box<Commit1Output>>,
     refused_deals: BTreeSet<u64>,
+    memory_warned: BTreeSet<(u64, &'static str)>,
     /// Last submission or failure per sector: retried after [`RETRY`].
     waits: BTreeMap<u64, Instant>,
     pc1_slots: Arc<Semaphore>,
@@ -176,6 +177,7 @@ impl Sealer {
             running: BTreeSet::new(),
             c1: BTreeMap::new(),
             refused_deals: BTreeSet::new(),
+            memory_warned: BTreeSet::new(),
             waits: BTreeMap::new(),
             done_tx,
             done_rx,
@@ -480,6 +482,28 @@ impl Sealer {
             && self.waits.get(&n).is_none_or(|t| t.elapsed() >= RETRY)
     }
 
+    /// Whether the machine has the memory `phase` needs now (phases wait
+    /// otherwise; the slots bound how many run, this bounds how much they
+    /// hold).
+    fn memory_allows(&mut self, n: u64, phase: &'static str) -> bool {
+        let need = self.sh.sealing.memory_need(phase);
+        let Some(available) = available_memory() else {
+            return true;
+        };
+        if available >= need {
+            return true;
+        }
+        if !self.memory_warned.contains(&(n, phase)) {
+            tracing::warn!(
+                "sector {n}: {phase} waits for memory: needs about {} MiB, {} MiB available",
+                need >> 20,
+                available >> 20
+            );
+            self.memory_warned.insert((n, phase));
+        }
+        false
+    }
+
     fn spawn(
         &mut self,
         n: u64,
@@ -534,10 +558,13 @@ impl Sealer {
                     Ok(Some(t)) => t,
                     _ => return,
                 };
+                let pieces = rec.sector.pieces.clone();
+                if !self.memory_allows(n, "pc1") {
+                    return;
+                }
                 let Ok(permit) = self.pc1_slots.clone().try_acquire_owned() else {
                     return;
                 };
-                let pieces = rec.sector.pieces.clone();
                 let prover_id = provider.prover_id();
                 self.spawn(n, "pc1", Some(permit), move |sh| {
                     sh.sealing
@@ -548,6 +575,9 @@ impl Sealer {
             }
             State::Pc2 => {
                 if !self.may_start(n) {
+                    return;
+                }
+                if !self.memory_allows(n, "pc2") {
                     return;
                 }
                 let Ok(permit) = self.pc2_slots.clone().try_acquire_owned() else {
@@ -711,6 +741,9 @@ impl Sealer {
                     Ok(Some(s)) => s,
                     _ => return,
                 };
+                if !self.memory_allows(n, "c2") {
+                    return;
+                }
                 let Ok(permit) = self.c2_slots.clone().try_acquire_owned() else {
                     return;
                 };
@@ -766,6 +799,14 @@ impl Sealer {
             }
         }
     }
+}
+
+/// `MemAvailable` from /proc/meminfo (None where there is none).
+fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 /// Commit 2 under the machine-wide lock: C1 (again, if the node restarted

@@ -233,17 +233,28 @@ impl Sealing {
         let parents = self.files.parents();
         fs::create_dir_all(&parents).map_err(io(&parents))?;
         let cache = self.files.cache(n);
-        let out = seal::precommit1(&Pc1Inputs {
-            proof: self.proof,
-            parent_cache_dir: &parents,
-            staged: &self.files.staged(n),
-            cache_dir: &cache,
-            prover_id: ProverId(prover_id),
-            sector_id: SectorId(n),
-            ticket: Ticket(ticket),
-            pieces: &infos,
-            threads: self.threads,
-        })?;
+        let t0 = std::time::Instant::now();
+        let mut progress = |step: seal::Step| {
+            tracing::info!(
+                "sector {n}: pc1 {} done ({:.1} s)",
+                step.name(),
+                t0.elapsed().as_secs_f64()
+            );
+        };
+        let out = seal::precommit1_observed(
+            &Pc1Inputs {
+                proof: self.proof,
+                parent_cache_dir: &parents,
+                staged: &self.files.staged(n),
+                cache_dir: &cache,
+                prover_id: ProverId(prover_id),
+                sector_id: SectorId(n),
+                ticket: Ticket(ticket),
+                pieces: &infos,
+                threads: self.threads,
+            },
+            &mut progress,
+        )?;
         hold("pc1");
         seal::write_output(&self.files.pc1_out(n), &out.to_bytes())?;
         Ok(())
@@ -261,12 +272,20 @@ impl Sealing {
     /// PreCommit 2; returns (CommD, CommR).
     pub fn pc2(&self, n: u64) -> Result<([u8; 32], [u8; 32]), PhaseError> {
         let pc1 = self.load_pc1(n)?;
-        let out = seal::precommit2(
+        let t0 = std::time::Instant::now();
+        let out = seal::precommit2_observed(
             &pc1,
             &self.files.staged(n),
             &self.files.cache(n),
             &self.files.sealed(n),
             self.threads,
+            &mut |step| {
+                tracing::info!(
+                    "sector {n}: pc2 {} done ({:.1} s)",
+                    step.name(),
+                    t0.elapsed().as_secs_f64()
+                );
+            },
         )?;
         hold("pc2");
         seal::write_output(&self.files.pc2_out(n), &out.to_bytes())?;
@@ -305,6 +324,26 @@ impl Sealing {
         hold("c2");
         seal::write_output(&self.files.proof(n), proof)?;
         Ok(())
+    }
+
+    /// Bytes of memory a phase needs at its peak, roughly (measured on
+    /// this code, docs/BENCHMARKS.md §6-7): PC1 holds two label layers and
+    /// the parent cache, PC2 a few layers' columns, C2 the proving key and
+    /// its FFT domains.
+    pub fn memory_need(&self, phase: &str) -> u64 {
+        let size = self.proof.sector_size();
+        const GIB: u64 = 1 << 30;
+        match phase {
+            // Two layers, plus 14 four-byte parents per 32-byte node.
+            "pc1" => 2 * size + size / 32 * 56,
+            "pc2" => 2 * size,
+            // Peaks measured: 2.2 GiB at 2 KiB, 3.2 GiB at 8 MiB, 4.3 GB
+            // at 512 MiB.
+            "c2" if size <= 64 << 10 => GIB * 23 / 10,
+            "c2" if size <= 32 << 20 => GIB * 33 / 10,
+            "c2" => GIB * 9 / 2,
+            _ => 0,
+        }
     }
 
     /// After ProveCommit: drops what only sealing needed (the staged
