@@ -272,8 +272,9 @@ fn paid(v: &Value) -> u128 {
 async fn scenario(plan: Plan) {
     let window = plan.window;
     let period = DEADLINES * window;
-    // Each deal runs five proving periods.
-    let duration = 5 * period;
+    // Each deal runs eight proving periods: two proven, two broken, the
+    // recovery, and margin.
+    let duration = 8 * period;
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let validator_bin = sibling_bin("CAIRN_VALIDATOR_BIN", "cairn-validator");
@@ -692,7 +693,8 @@ async fn scenario(plan: Plan) {
     let (s1, dir1) = first_sector(1);
     let (s2, dir2) = first_sector(2);
     let (_, dir0) = first_sector(0);
-    std::fs::remove_file(dir1.join("sealed")).unwrap();
+    // Kept aside, to be restored below.
+    std::fs::rename(dir1.join("sealed"), dir.join("node1-sealed")).unwrap();
     for f in ["sealed", "pc2.out", "cache/tree-r-last.dat"] {
         std::fs::copy(dir0.join(f), dir2.join(f)).unwrap();
     }
@@ -777,6 +779,55 @@ async fn scenario(plan: Plan) {
             }
         }
     }
+
+    // Node 1's replica comes back: the node declares recovery, proves the
+    // sector at its next window, and its deals are paid again.
+    std::fs::rename(dir.join("node1-sealed"), dir1.join("sealed")).unwrap();
+    let restored_at = ledger.status().await.unwrap().epoch;
+    let p1 = nodes[1].provider;
+    let ids: Vec<u64> = {
+        let s = ledger.sectors(p1).await.unwrap().sectors;
+        let s = s.iter().find(|s| s.number == s1).unwrap();
+        s.deals.clone()
+    };
+    let mut before = 0;
+    for id in &ids {
+        before += deal_paid(*id).await;
+    }
+    poll(
+        "node 1's sector recovered and paid again",
+        Duration::from_secs(300),
+        &[&nodes[1].proc],
+        || {
+            let l = ledger.clone();
+            let ids = ids.clone();
+            async move {
+                let s = l.sectors(p1).await.ok()?.sectors;
+                let s = s.into_iter().find(|s| s.number == s1)?;
+                let mut now = 0;
+                for id in &ids {
+                    now += paid(&l.get(&format!("/deals/{id}")).await.ok()?);
+                }
+                (s.status == "Active"
+                    && s.last_proven.is_some_and(|e| e >= restored_at)
+                    && now > before)
+                    .then_some(())
+            }
+        },
+    )
+    .await;
+    assert!(
+        nodes[1].proc.log().contains("declared recovering"),
+        "node 1 did not declare its recovery"
+    );
+    let local = sectors(&nodes[1].home);
+    assert!(
+        local
+            .iter()
+            .any(|s| s["number"] == s1 && s["state"] == "proving"),
+        "node 1's journal: {local:?}"
+    );
+    eprintln!("node 1 recovered and paid again ({:?})", t0.elapsed());
     eprintln!("done ({:?})", t0.elapsed());
     drop(validator);
 }

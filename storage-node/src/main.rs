@@ -242,6 +242,9 @@ fn run(home: PathBuf) -> Result<()> {
         };
         cairn_node::host::run(home, shutdown).await
     })?;
+    // A sealing phase still running on a blocking thread is abandoned: its
+    // output is written atomically, so the journal reruns it next start.
+    rt.shutdown_timeout(std::time::Duration::from_secs(2));
     Ok(())
 }
 

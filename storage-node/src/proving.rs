@@ -48,7 +48,7 @@ const POLL: Duration = Duration::from_secs(1);
 /// A failed attempt in an open window is tried again after this long.
 const RETRY: Duration = Duration::from_secs(3);
 /// How often a faulty sector's files are checked for recovery.
-const RECOVERY_CHECK: Duration = Duration::from_secs(30);
+const RECOVERY_CHECK: Duration = Duration::from_secs(10);
 
 #[derive(Debug)]
 struct Window {

@@ -100,9 +100,16 @@ impl Shared {
 
 enum Outcome {
     Pc1,
-    Pc2 { comm_d: [u8; 32], comm_r: [u8; 32] },
+    Pc2 {
+        comm_d: [u8; 32],
+        comm_r: [u8; 32],
+    },
     C1(Box<Commit1Output>),
-    C2,
+    /// Seconds of the proof itself (the job's time also counts the wait
+    /// for the machine-wide lock).
+    C2 {
+        proving_secs: f64,
+    },
 }
 
 struct Done {
@@ -247,12 +254,21 @@ impl Sealer {
         self.running.remove(&d.sector);
         match d.result {
             Ok(outcome) => {
+                let secs = match outcome {
+                    Outcome::C2 { proving_secs } => proving_secs,
+                    _ => d.secs,
+                };
                 self.sh
                     .metrics
                     .phase_seconds
                     .with_label_values(&[d.phase])
-                    .observe(d.secs);
-                tracing::info!("sector {}: {} done in {:.1} s", d.sector, d.phase, d.secs);
+                    .observe(secs);
+                tracing::info!(
+                    "sector {}: {} done in {secs:.1} s ({:.1} s with waits)",
+                    d.sector,
+                    d.phase,
+                    d.secs
+                );
                 self.waits.remove(&d.sector);
                 let event = match outcome {
                     Outcome::Pc1 => Event::Pc1Done,
@@ -262,7 +278,7 @@ impl Sealer {
                         Event::C1Done
                     }
                     // C2 leaves the sector in `c2` until ProveCommit lands.
-                    Outcome::C2 => return,
+                    Outcome::C2 { .. } => return,
                 };
                 self.apply(d.sector, event);
             }
@@ -835,6 +851,7 @@ fn c2(
             return Err(format!("{}: {e}", sh.c2_lock.display()));
         }
     }
+    let t_locked = Instant::now();
     let c1 = match c1.or_else(|| sh.sealing.load_c1(n).map(Box::new)) {
         Some(c) if c.public.seed == seed => c,
         _ => Box::new(sh.sealing.c1(n, seed).map_err(|e| e.to_string())?),
@@ -863,5 +880,7 @@ fn c2(
         .save_proof(n, &proof)
         .map_err(|e| e.to_string())?;
     drop(lock);
-    Ok(Outcome::C2)
+    Ok(Outcome::C2 {
+        proving_secs: t_locked.elapsed().as_secs_f64(),
+    })
 }
