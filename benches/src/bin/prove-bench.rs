@@ -30,7 +30,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
-use devnet::{Devnet, cairn_bin, http_json, put};
+use devnet::{Devnet, cairn_bin, http_get, http_json, put};
 
 /// Polls `f` every half second until it yields, for at most `limit`.
 async fn until<T, F, Fut>(what: &str, limit: Duration, mut f: F) -> Result<T>
@@ -275,17 +275,5 @@ async fn run(devnet: &Devnet, size: u64) -> Result<()> {
 }
 
 async fn metrics_text(url: &str) -> Result<String> {
-    let rest = url.trim_start_matches("http://");
-    let (host, path) = rest.split_once('/').context("metrics url")?;
-    let stream = tokio::net::TcpStream::connect(host).await?;
-    let (mut sender, conn) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
-    tokio::spawn(conn);
-    let req = http::Request::get(format!("/{path}"))
-        .header(http::header::HOST, host)
-        .body(http_body_util::Empty::<bytes::Bytes>::new())?;
-    let resp = sender.send_request(req).await?;
-    use http_body_util::BodyExt as _;
-    let body = resp.into_body().collect().await?.to_bytes();
-    Ok(String::from_utf8_lossy(&body).into_owned())
+    Ok(String::from_utf8_lossy(&http_get(url).await?).into_owned())
 }

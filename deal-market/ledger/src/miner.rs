@@ -358,40 +358,15 @@ impl State {
         provider: ProviderId,
         sectors: &[SectorNumber],
     ) -> Result<Vec<Event>, Refusal> {
-        self.worked_provider(signer, provider)?;
-        if sectors.is_empty() || sectors.len() > MAX_SECTORS_PER_TX {
-            return Err(Refusal::Count {
-                what: "sectors",
-                got: sectors.len(),
-                max: MAX_SECTORS_PER_TX,
-            });
-        }
-        let mut seen = BTreeSet::new();
-        for &n in sectors {
-            let s = self
-                .sectors
-                .get(&(provider, n))
-                .ok_or(Refusal::UnknownSector { sector: n })?;
-            if !matches!(s.status, SectorStatus::Active | SectorStatus::Recovering)
-                || !seen.insert(n)
-            {
-                return Err(Refusal::SectorState {
-                    sector: n,
-                    why: "is not active or recovering (or is listed twice)",
-                });
-            }
-        }
-        let mut events = Vec::with_capacity(sectors.len());
-        for &n in sectors {
-            if let Some(s) = self.sectors.get_mut(&(provider, n)) {
-                s.status = SectorStatus::Faulty;
-                events.push(Event::SectorFaultDeclared {
-                    provider,
-                    sector: n,
-                });
-            }
-        }
-        Ok(events)
+        self.restatus(
+            signer,
+            provider,
+            sectors,
+            |s| matches!(s, SectorStatus::Active | SectorStatus::Recovering),
+            "is not active or recovering (or is listed twice)",
+            SectorStatus::Faulty,
+            |provider, sector| Event::SectorFaultDeclared { provider, sector },
+        )
     }
 
     pub(crate) fn handle_recovery(
@@ -399,6 +374,31 @@ impl State {
         signer: &PublicKey,
         provider: ProviderId,
         sectors: &[SectorNumber],
+    ) -> Result<Vec<Event>, Refusal> {
+        self.restatus(
+            signer,
+            provider,
+            sectors,
+            |s| s == SectorStatus::Faulty,
+            "is not faulty (or is listed twice)",
+            SectorStatus::Recovering,
+            |provider, sector| Event::SectorRecovering { provider, sector },
+        )
+    }
+
+    /// The worker's declarations about its sectors (faults, recoveries):
+    /// every listed sector must exist, be listed once and be in a status
+    /// `from` accepts, or nothing changes; then each moves `to`.
+    #[allow(clippy::too_many_arguments)]
+    fn restatus(
+        &mut self,
+        signer: &PublicKey,
+        provider: ProviderId,
+        sectors: &[SectorNumber],
+        from: impl Fn(SectorStatus) -> bool,
+        why: &'static str,
+        to: SectorStatus,
+        event: impl Fn(ProviderId, SectorNumber) -> Event,
     ) -> Result<Vec<Event>, Refusal> {
         self.worked_provider(signer, provider)?;
         if sectors.is_empty() || sectors.len() > MAX_SECTORS_PER_TX {
@@ -414,21 +414,15 @@ impl State {
                 .sectors
                 .get(&(provider, n))
                 .ok_or(Refusal::UnknownSector { sector: n })?;
-            if s.status != SectorStatus::Faulty || !seen.insert(n) {
-                return Err(Refusal::SectorState {
-                    sector: n,
-                    why: "is not faulty (or is listed twice)",
-                });
+            if !from(s.status) || !seen.insert(n) {
+                return Err(Refusal::SectorState { sector: n, why });
             }
         }
         let mut events = Vec::with_capacity(sectors.len());
         for &n in sectors {
             if let Some(s) = self.sectors.get_mut(&(provider, n)) {
-                s.status = SectorStatus::Recovering;
-                events.push(Event::SectorRecovering {
-                    provider,
-                    sector: n,
-                });
+                s.status = to;
+                events.push(event(provider, n));
             }
         }
         Ok(events)

@@ -193,6 +193,11 @@ pub async fn put(client: &Arc<S3Client>, size: u64) -> Result<(Duration, String)
 
 /// `GET url` as JSON.
 pub async fn http_json(url: &str) -> Result<serde_json::Value> {
+    Ok(serde_json::from_slice(&http_get(url).await?)?)
+}
+
+/// `GET url`'s body.
+pub async fn http_get(url: &str) -> Result<Bytes> {
     let rest = url.trim_start_matches("http://");
     let (host, path) = rest.split_once('/').context("url")?;
     let stream = tokio::net::TcpStream::connect(host).await?;
@@ -203,6 +208,5 @@ pub async fn http_json(url: &str) -> Result<serde_json::Value> {
         .header(http::header::HOST, host)
         .body(http_body_util::Empty::<Bytes>::new())?;
     let resp = sender.send_request(req).await?;
-    let body = resp.into_body().collect().await?.to_bytes();
-    Ok(serde_json::from_slice(&body)?)
+    Ok(resp.into_body().collect().await?.to_bytes())
 }
