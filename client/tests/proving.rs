@@ -21,6 +21,11 @@
 //! the first stops proving (its check fails, nothing is submitted), the
 //! second submits a proof the ledger refuses; both are charged the fault
 //! fee and paid nothing more, while the healthy provider keeps being paid.
+//! Then the first gets its replica back, declares recovery and is paid
+//! again; the second gets its own files back but is restarted with the
+//! `CAIRN_NODE_STALE_POST` test hook, so it proves each window against the
+//! randomness of a period before: the ledger refuses every such stale
+//! proof sent through the node's real submission path.
 
 mod common;
 
@@ -198,11 +203,12 @@ struct Node {
     provider: u64,
 }
 
-fn run_node(bin: &Path, home: &Path, hold: Option<&str>, run: usize) -> Proc {
+/// Starts a node; `hook` is one of its test hooks' variable and value.
+fn run_node(bin: &Path, home: &Path, hook: Option<(&str, &str)>, run: usize) -> Proc {
     let mut cmd = Command::new(bin);
     cmd.args(["run", "--home"]).arg(home);
-    if let Some(h) = hold {
-        cmd.env("CAIRN_NODE_HOLD_PHASE", h);
+    if let Some((k, v)) = hook {
+        cmd.env(k, v);
     }
     Proc::spawn(&mut cmd, home.join(format!("node-{run}.log")))
 }
@@ -272,9 +278,9 @@ fn paid(v: &Value) -> u128 {
 async fn scenario(plan: Plan) {
     let window = plan.window;
     let period = DEADLINES * window;
-    // Each deal runs eight proving periods: two proven, two broken, the
-    // recovery, and margin.
-    let duration = 8 * period;
+    // Each deal runs ten proving periods: two proven, two broken, the
+    // recovery, the stale proofs, and margin.
+    let duration = 10 * period;
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let validator_bin = sibling_bin("CAIRN_VALIDATOR_BIN", "cairn-validator");
@@ -381,7 +387,12 @@ async fn scenario(plan: Plan) {
             },
         );
         ledger.submit(&tx).await.unwrap().events().unwrap();
-        let proc = run_node(&node_bin, &home, hold, 0);
+        let proc = run_node(
+            &node_bin,
+            &home,
+            hold.map(|h| ("CAIRN_NODE_HOLD_PHASE", h)),
+            0,
+        );
         nodes.push(Node {
             home,
             proc,
@@ -695,7 +706,11 @@ async fn scenario(plan: Plan) {
     let (_, dir0) = first_sector(0);
     // Kept aside, to be restored below.
     std::fs::rename(dir1.join("sealed"), dir.join("node1-sealed")).unwrap();
-    for f in ["sealed", "pc2.out", "cache/tree-r-last.dat"] {
+    let replica = ["sealed", "pc2.out", "cache/tree-r-last.dat"];
+    let node2_own = dir.join("node2-own");
+    std::fs::create_dir_all(&node2_own).unwrap();
+    for (i, f) in replica.iter().enumerate() {
+        std::fs::copy(dir2.join(f), node2_own.join(i.to_string())).unwrap();
         std::fs::copy(dir0.join(f), dir2.join(f)).unwrap();
     }
     let broke_at = ledger.status().await.unwrap().epoch;
@@ -781,8 +796,22 @@ async fn scenario(plan: Plan) {
     }
 
     // Node 1's replica comes back: the node declares recovery, proves the
-    // sector at its next window, and its deals are paid again.
+    // sector at its next window, and its deals are paid again. Node 2 gets
+    // its own files back too, but is restarted proving each window against
+    // the randomness of a period before (a stale proof, replayed through
+    // its real submission path): the ledger refuses every one of them.
     std::fs::rename(dir.join("node1-sealed"), dir1.join("sealed")).unwrap();
+    nodes[2].proc.kill();
+    for (i, f) in replica.iter().enumerate() {
+        std::fs::copy(node2_own.join(i.to_string()), dir2.join(f)).unwrap();
+    }
+    let c2_stale = collateral(nodes[2].provider).await;
+    nodes[2].proc = run_node(
+        &node_bin,
+        &nodes[2].home,
+        Some(("CAIRN_NODE_STALE_POST", "1")),
+        2,
+    );
     let restored_at = ledger.status().await.unwrap().epoch;
     let p1 = nodes[1].provider;
     let ids: Vec<u64> = {
@@ -828,6 +857,49 @@ async fn scenario(plan: Plan) {
         "node 1's journal: {local:?}"
     );
     eprintln!("node 1 recovered and paid again ({:?})", t0.elapsed());
+
+    // Node 2, with its genuine replica but stale challenges: it checks its
+    // files (they pass), declares recovery, proves, and is refused.
+    poll(
+        "node 2's stale WindowPoSt refused",
+        Duration::from_secs(300),
+        &[&nodes[2].proc],
+        || {
+            let log = nodes[2].proc.log();
+            let ok = log.contains("a period stale (CAIRN_NODE_STALE_POST)")
+                && log.contains("WindowPoSt refused: WindowPoSt proof refused");
+            async move { ok.then_some(()) }
+        },
+    )
+    .await;
+    // One more period: every window of node 2's deadlines was stale.
+    let refused_at = ledger.status().await.unwrap().epoch;
+    wait_epoch(&ledger, refused_at + period + 1, &[&nodes[2].proc]).await;
+    let p2 = nodes[2].provider;
+    let on_ledger = ledger.sectors(p2).await.unwrap().sectors;
+    for s in &on_ledger {
+        assert!(
+            s.last_proven.is_none_or(|e| e < restored_at),
+            "node 2 sector {}: a stale proof was accepted ({s:?}, restarted at {restored_at})",
+            s.number
+        );
+        for d in all_deals[2].iter().filter(|d| s.deals.contains(&d.id)) {
+            let p = deal_paid(d.id).await;
+            assert!(
+                p <= paid_at_break[&d.id] + PRICE * u128::from(d.piece_size) * u128::from(period),
+                "node 2: deal {} paid {p} for stale proofs (was {})",
+                d.id,
+                paid_at_break[&d.id]
+            );
+        }
+    }
+    assert!(
+        collateral(p2).await < c2_stale,
+        "node 2 was charged nothing for its stale proofs"
+    );
+    let accepted = nodes[2].proc.log().matches("WindowPoSt for").count();
+    assert_eq!(accepted, 0, "node 2 had a stale WindowPoSt accepted");
+    eprintln!("node 2's stale proofs refused ({:?})", t0.elapsed());
     eprintln!("done ({:?})", t0.elapsed());
     drop(validator);
 }

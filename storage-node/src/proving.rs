@@ -209,11 +209,34 @@ impl Prover {
         Ok(pk)
     }
 
+    /// The epoch whose randomness challenges this window: its opening.
+    ///
+    /// Test hook: with `CAIRN_NODE_STALE_POST` set, the same deadline's
+    /// opening one proving period earlier, so a test can watch the ledger
+    /// refuse a stale proof sent through the node's real submission path.
+    fn challenge_epoch(&self, dl: &DeadlinesInfo) -> u64 {
+        let open = dl.current_window_open;
+        if std::env::var_os("CAIRN_NODE_STALE_POST").is_some()
+            && let Some(p) = &self.params
+        {
+            let period = p.deadlines_per_period * p.deadline_window;
+            if open >= period {
+                tracing::warn!(
+                    "deadline {}: proving against epoch {}'s randomness, a period stale (CAIRN_NODE_STALE_POST)",
+                    dl.current_deadline,
+                    open - period
+                );
+                return open - period;
+            }
+        }
+        open
+    }
+
     async fn prove(&mut self, provider: ProviderId, dl: &DeadlinesInfo) -> Result<(), String> {
         let Some(randomness) = self
             .sh
             .ledger
-            .randomness(dl.current_window_open)
+            .randomness(self.challenge_epoch(dl))
             .await
             .map_err(|e| e.to_string())?
         else {
