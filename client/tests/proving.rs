@@ -59,10 +59,10 @@ fn params_file(dir: &Path, window: u64) -> PathBuf {
         "deadline_window": window,
         "min_deal_duration": DEADLINES * window,
         "max_deal_duration": 10_000,
-        "max_deal_start_delay": 1_000,
+        "max_deal_start_delay": 2_000,
         "seed_wait": 3,
         // Every node's Commit 2 waits its turn on the machine.
-        "max_prove_commit_wait": 1_000,
+        "max_prove_commit_wait": 2_000,
         "max_ticket_age": 200,
         "min_precommit_deposit": "100",
         "min_provider_collateral": "1000",
@@ -265,7 +265,10 @@ async fn six_providers_three_sectors_each_4_2() {
         m: 2,
         objects: 3,
         object_bytes: 5_800,
-        start_delay: 880,
+        // 18 Commit 2s one at a time, slowed by the WindowPoSts of the
+        // sectors already proving: on 2 cores the last one landed at
+        // epoch 934 (.ci/full, 2026-12-07); this leaves a quarter spare.
+        start_delay: 1_250,
         window: 20,
     })
     .await;
@@ -598,7 +601,7 @@ async fn scenario(plan: Plan) {
     for (i, n) in nodes.iter().enumerate() {
         poll(
             &format!("node {i} proving"),
-            Duration::from_secs(1200),
+            Duration::from_secs(1800),
             &[&n.proc],
             || {
                 let s = sectors(&n.home);
