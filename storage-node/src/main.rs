@@ -186,6 +186,9 @@ fn init(a: InitArgs) -> Result<()> {
         start_delay: a.start_delay,
         ..NodeConfig::default()
     };
+    // The furthest start the node accepts covers its own ask; the ledger
+    // still refuses deals past its `max_deal_start_delay`.
+    cfg.max_start_delay = cfg.max_start_delay.max(a.start_delay);
     // Sealing must finish inside the time deals leave for it.
     cfg.sealing.lead = cfg.sealing.lead.min(a.start_delay * 2 / 3);
     if let Some(w) = a.seal_wait {
