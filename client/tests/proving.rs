@@ -265,11 +265,14 @@ async fn six_providers_three_sectors_each_4_2() {
         m: 2,
         objects: 3,
         object_bytes: 5_800,
-        // 18 Commit 2s one at a time, slowed by the WindowPoSts of the
-        // sectors already proving: on 2 cores the last one landed at
-        // epoch 934 (.ci/full, 2026-12-07); this leaves a quarter spare.
-        start_delay: 1_250,
-        window: 20,
+        // The most a client accepts (`Policy::max_start_delay`).
+        start_delay: 900,
+        // 18 Commit 2s run one at a time beside the WindowPoSts of the
+        // sectors already proving. With 20-epoch windows those proofs
+        // kept the two cores so busy that the last Commit 2 landed at
+        // epoch 934, after its deals' start (.ci/full, 2026-12-07);
+        // 60-epoch windows cut that load by three.
+        window: 60,
     })
     .await;
 }
