@@ -87,7 +87,7 @@ async fn seal_prove_pay(
     let wait = Waiting::start(
         format!(
             "sealing: every node seals its pieces (PreCommit 1 and 2, PreCommitSector, the seed, \
-             Commit 2 one node at a time); deals start at epoch {first_start}, now {}",
+             Commit 2 one node at a time); deals start at epoch {first_start}, waiting from epoch {}",
             status.epoch
         ),
         Duration::from_secs(1800),
@@ -118,7 +118,10 @@ async fn seal_prove_pay(
         )
         .await?;
     }
-    wait.done("every deal is in a sector proven with a Groth16 PoRep");
+    let epoch = ledger.status().await.map_or(0, |s| s.epoch);
+    wait.done(&format!(
+        "every deal is in a sector proven with a Groth16 PoRep by epoch {epoch}"
+    ));
     let wait = Waiting::start(
         format!("proving: waiting for WindowPoSt payments (deals start at epoch {first_start})"),
         Duration::from_secs(1800),
@@ -143,14 +146,17 @@ async fn seal_prove_pay(
         )
         .await?;
     };
-    wait.done("every deal paid by a verified WindowPoSt");
+    let epoch = ledger.status().await.map_or(0, |s| s.epoch);
+    wait.done(&format!(
+        "every deal paid by a verified WindowPoSt by epoch {epoch}"
+    ));
     println!("    deal  provider  sector  state    paid so far");
     for v in &rows {
         println!(
             "  {:>6}  {:>8}  {:>6}  {:<7}  {}",
-            v["id"],
-            v["provider"],
-            v["sector"],
+            v["id"].to_string(),
+            v["provider"].to_string(),
+            v["sector"].to_string(),
             v["state"].as_str().unwrap_or_default(),
             v["paid"].as_str().unwrap_or_default()
         );
