@@ -266,6 +266,13 @@ fn deals_list(home: PathBuf, json: bool) -> Result<()> {
                     .collect::<Vec<_>>()
             })
             .collect();
+    // Deals the node could not seal, with the reason. The report is
+    // advisory: one that cannot be read is named, not fatal.
+    let unsealable = cairn_node::sealing::journal::load_unsealable(&home.data_dir())
+        .unwrap_or_else(|e| {
+            eprintln!("warning: {e}");
+            Default::default()
+        });
     let deal_id = |s: &cairn_node::store::ProposalState| match s {
         cairn_node::store::ProposalState::Published(d)
         | cairn_node::store::ProposalState::Ended(d) => Some(d.0),
@@ -293,6 +300,7 @@ fn deals_list(home: PathBuf, json: bool) -> Result<()> {
                     "end": p.end.0,
                     "sector": deal_id(&r.state).and_then(|d| sectors.get(&d)).map(|s| s.0),
                     "sector_state": deal_id(&r.state).and_then(|d| sectors.get(&d)).map(|s| s.1),
+                    "unsealable": deal_id(&r.state).and_then(|d| unsealable.get(&d)),
                 })
             })
             .collect();
@@ -310,9 +318,14 @@ fn deals_list(home: PathBuf, json: bool) -> Result<()> {
             | cairn_node::store::ProposalState::Ended(d) => d.0.to_string(),
             _ => "-".into(),
         };
-        let sector = deal_id(&r.state)
-            .and_then(|d| sectors.get(&d))
-            .map_or_else(|| "-".to_owned(), |(n, st)| format!("{n} {st}"));
+        let sector = match deal_id(&r.state) {
+            Some(d) if sectors.contains_key(&d) => {
+                let (n, st) = sectors[&d];
+                format!("{n} {st}")
+            }
+            Some(d) if unsealable.contains_key(&d) => "unsealable".to_owned(),
+            _ => "-".to_owned(),
+        };
         println!(
             "{:<18} {:<13} {:>8} {:>10} {:>12} {:>14}  {}",
             &r.deal.id().to_string()[..16],
@@ -323,6 +336,11 @@ fn deals_list(home: PathBuf, json: bool) -> Result<()> {
             sector,
             String::from_utf8_lossy(&p.label)
         );
+    }
+    for r in &records {
+        if let Some(why) = deal_id(&r.state).and_then(|d| unsealable.get(&d)) {
+            println!("unsealable: {why}");
+        }
     }
     Ok(())
 }

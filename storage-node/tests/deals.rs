@@ -2,7 +2,9 @@
 //! itself, takes a deal over `/cairn/deal/1` (checked, transferred,
 //! countersigned), sees it published, serves its bytes over
 //! `/cairn/retrieve/1`, refuses bad input on both protocols while it keeps
-//! serving, resumes a transfer after kill -9, and stops cleanly on SIGTERM.
+//! serving, resumes a transfer after kill -9, stops cleanly on SIGTERM,
+//! and, once it seals, reports a published deal it can no longer seal in
+//! time (in its log and in `deals list`).
 
 mod common;
 
@@ -61,6 +63,32 @@ fn sign(client: &Keypair, proposal: DealProposal, payload: Vec<u8>) -> Deal {
         },
         payload,
     }
+}
+
+/// `cairn-node deals list [--json]`'s output.
+fn deals_list(home: &std::path::Path, json: bool) -> String {
+    let mut cmd = Command::new(node_bin());
+    cmd.args(["deals", "list", "--home"]).arg(home);
+    if json {
+        cmd.arg("--json");
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The node's `deals list --json` row for proposal `id`.
+fn listed(home: &std::path::Path, id: &impl ToString) -> Option<serde_json::Value> {
+    let v: serde_json::Value = serde_json::from_str(&deals_list(home, true)).unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["proposal"] == id.to_string())
+        .cloned()
 }
 
 async fn ask(c: &Client, to: &(PeerId, Vec<Multiaddr>), req: DealRequest) -> DealResponse {
@@ -399,30 +427,14 @@ async fn a_node_takes_a_deal_serves_it_and_refuses_bad_input() {
     .await;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let out = Command::new(node_bin())
-            .args(["deals", "list", "--json", "--home"])
-            .arg(&home)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        let mine = v
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["proposal"] == id.to_string())
-            .cloned();
+        let mine = listed(&home, &id);
         if mine.as_ref().is_some_and(|r| r["state"] == "published") {
             assert!(mine.unwrap()["deal_id"].as_u64().is_some());
             break;
         }
         assert!(
             Instant::now() < deadline,
-            "never published: {v}\n{}",
+            "never published: {mine:?}\n{}",
             node.log()
         );
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -575,12 +587,92 @@ async fn a_node_takes_a_deal_serves_it_and_refuses_bad_input() {
     }
     assert!(node.log().contains("proposal lapsed"), "{}", node.log());
 
+    // A deal published while the node does not seal, which it can no
+    // longer seal in time once it does (as for a node that was down): it
+    // is refused with the reason, in the log and in `deals list`.
+    let now = ask_epoch(&c, &to).await;
+    let mut late = vec![0u8; 1500];
+    rng.fill(&mut late[..]);
+    let u = make_deal(client, me.id, now, late.clone(), "bafkreilate");
+    let uid = u.signed.id();
+    ask(&c, &to, DealRequest::Propose(u.signed.clone())).await;
+    ask(
+        &c,
+        &to,
+        DealRequest::Push {
+            deal: uid,
+            offset: 0,
+            data: late,
+        },
+    )
+    .await;
+    let DealResponse::Signed { provider_sig, .. } =
+        ask(&c, &to, DealRequest::Finish { deal: uid }).await
+    else {
+        panic!("not signed:\n{}", node.log());
+    };
+    net.ok(
+        client,
+        TxBody::PublishDeals {
+            deals: vec![SignedDeal {
+                proposal: u.signed.proposal.clone(),
+                client_key: client.public_key(),
+                client_sig: u.signed.client_sig,
+                provider_sig,
+            }],
+            manifest: None,
+        },
+    )
+    .await;
+
     // SIGTERM: a clean exit.
     let Some(status) = node.terminate() else {
         panic!("the node did not stop within 20 s:\n{}", node.log());
     };
     assert!(status.success(), "exit {status:?}:\n{}", node.log());
     assert!(node.log().contains("stopped"));
+
+    // Sealing on, with a 90-epoch lead: the deal starts sooner than that.
+    let config = home.join("config.toml");
+    let text: String = std::fs::read_to_string(&config)
+        .unwrap()
+        .lines()
+        .map(|l| match l.split_once(" = ").map(|(k, _)| k) {
+            Some("enabled") => "enabled = true".to_owned(),
+            Some("lead") => "lead = 90".to_owned(),
+            Some("start_delay") => "start_delay = 100".to_owned(),
+            _ => l.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&config, text).unwrap();
+    let mut node = run_node(&home);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let why = loop {
+        if let Some(why) =
+            listed(&home, &uid).and_then(|r| r["unsealable"].as_str().map(str::to_owned))
+        {
+            break why;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the late deal is not reported unsealable:\n{}",
+            node.log()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert!(
+        why.contains("sealing takes 90 epochs") && why.contains("cannot be proven in time"),
+        "{why}"
+    );
+    assert!(node.log().contains("cannot be sealed"), "{}", node.log());
+    assert!(node.terminate().is_some_and(|s| s.success()));
+    // The reason is kept on disk: the table shows it with the node stopped.
+    let table = deals_list(&home, false);
+    assert!(
+        table.contains("unsealable") && table.contains(&format!("unsealable: {why}")),
+        "{table}"
+    );
     let _ = PublicKey([0; 32]);
 }
 

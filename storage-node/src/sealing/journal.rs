@@ -9,9 +9,14 @@
 //! Groth16 proof) are files beside the sector's data, written atomically
 //! (see [`super::phases`]); the record says which phase is next, the files
 //! say what the finished ones produced.
+//!
+//! Beside the records, `DATA/sectors/unsealable.json` keeps the deals the
+//! packer refused (deal id → reason, e.g. a start too soon to seal), so
+//! that `cairn-node deals list` shows why a deal was never sealed and a
+//! restarted node does not weigh them again.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use cairn_sectors::sector::Sector;
 use serde::{Deserialize, Serialize};
@@ -28,6 +33,14 @@ pub enum JournalError {
     /// The store underneath.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The unsealable-deals file does not parse or cannot be written.
+    #[error("{path}: {why}")]
+    Unsealable {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        why: String,
+    },
     /// A record that does not parse (corruption, or a newer node's format).
     #[error("sector {sector}: journal record does not parse: {why}")]
     Corrupt {
@@ -129,6 +142,42 @@ pub fn save(store: &PieceStore, record: &mut Record) -> Result<(), JournalError>
     Ok(())
 }
 
+/// Where the refused deals are kept, under the node's data dir.
+pub fn unsealable_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("sectors").join("unsealable.json")
+}
+
+/// The deals the packer refused, with the reason (none if the file is
+/// absent).
+pub fn load_unsealable(data_dir: &Path) -> Result<BTreeMap<u64, String>, JournalError> {
+    let path = unsealable_path(data_dir);
+    match std::fs::read(&path) {
+        Ok(b) => serde_json::from_slice(&b).map_err(|e| JournalError::Unsealable {
+            path,
+            why: format!("does not parse: {e}"),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
+        Err(e) => Err(JournalError::Unsealable {
+            path,
+            why: e.to_string(),
+        }),
+    }
+}
+
+/// Writes the refused deals (atomically and synced).
+pub fn save_unsealable(data_dir: &Path, deals: &BTreeMap<u64, String>) -> Result<(), JournalError> {
+    let path = unsealable_path(data_dir);
+    let fail = |why: String| JournalError::Unsealable {
+        path: path.clone(),
+        why,
+    };
+    let bytes = serde_json::to_vec_pretty(deals).map_err(|e| fail(e.to_string()))?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+    }
+    cairn_proofs::seal::write_output(&path, &bytes).map_err(|e| fail(e.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,5 +217,20 @@ mod tests {
         drop(store);
         // The operator's read-only view agrees.
         assert_eq!(load_read_only(dir.path()).unwrap()[&4], rec);
+    }
+
+    #[test]
+    fn unsealable_deals_survive_and_a_damaged_file_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(load_unsealable(dir.path()).unwrap().is_empty());
+        let deals = BTreeMap::from([(7, "starts too soon".to_owned()), (12, "x".to_owned())]);
+        save_unsealable(dir.path(), &deals).unwrap();
+        assert_eq!(load_unsealable(dir.path()).unwrap(), deals);
+        std::fs::write(unsealable_path(dir.path()), b"{\"7\": 3").unwrap();
+        let e = load_unsealable(dir.path()).unwrap_err().to_string();
+        assert!(
+            e.contains("unsealable.json") && e.contains("does not parse"),
+            "{e}"
+        );
     }
 }

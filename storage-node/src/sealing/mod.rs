@@ -23,7 +23,8 @@
 //! A refused PreCommit (a ticket too old, say) seals again with a new
 //! ticket; a sector not prove-committed within the ledger's limit is
 //! terminated with the reason. Deals that start too soon to be sealed are
-//! reported once, with the reason, when they are published.
+//! reported once, with the reason, in the log and in `cairn-node deals
+//! list` (kept in `sectors/unsealable.json`, see [`journal`]).
 
 mod commit;
 pub mod journal;
@@ -126,7 +127,9 @@ pub struct Sealer {
     records: BTreeMap<u64, Record>,
     running: BTreeSet<u64>,
     c1: BTreeMap<u64, Box<Commit1Output>>,
-    refused_deals: BTreeSet<u64>,
+    /// Deals the packer refused, with the reason (journaled beside the
+    /// sector records).
+    refused_deals: BTreeMap<u64, String>,
     memory_warned: BTreeSet<(u64, &'static str)>,
     /// Last submission or failure per sector: retried after [`RETRY`].
     waits: BTreeMap<u64, Instant>,
@@ -179,7 +182,7 @@ impl Sealer {
             records: BTreeMap::new(),
             running: BTreeSet::new(),
             c1: BTreeMap::new(),
-            refused_deals: BTreeSet::new(),
+            refused_deals: BTreeMap::new(),
             memory_warned: BTreeSet::new(),
             waits: BTreeMap::new(),
             done_tx,
@@ -360,6 +363,12 @@ impl Sealer {
     /// Loads the journal and rebuilds the packer's open sectors.
     fn resume(&mut self, on_ledger: &SectorsInfo) -> Result<(), String> {
         self.records = journal::load(&self.sh.store).map_err(|e| e.to_string())?;
+        // A damaged report only costs weighing those deals again (they are
+        // refused again and the file rewritten), so it does not stop sealing.
+        self.refused_deals = journal::load_unsealable(self.sh.store.dir()).unwrap_or_else(|e| {
+            tracing::error!("{e}; weighing its deals again");
+            BTreeMap::new()
+        });
         // New sectors are numbered after every sector the journal or the
         // ledger knows (a lost journal must not reuse a number).
         let first = self
@@ -417,7 +426,7 @@ impl Sealer {
                 || d.sector.is_some()
                 || packed.contains(&d.id)
                 || packer.holds(d.id)
-                || self.refused_deals.contains(&d.id)
+                || self.refused_deals.contains_key(&d.id)
             {
                 continue;
             }
@@ -444,7 +453,12 @@ impl Sealer {
                 }
                 Err(e) => {
                     tracing::warn!("deal {} cannot be sealed: {e}", d.id);
-                    self.refused_deals.insert(d.id);
+                    self.refused_deals.insert(d.id, e.to_string());
+                    if let Err(e) =
+                        journal::save_unsealable(self.sh.store.dir(), &self.refused_deals)
+                    {
+                        tracing::error!("{e}");
+                    }
                 }
             }
         }
