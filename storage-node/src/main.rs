@@ -318,13 +318,14 @@ fn deals_list(home: PathBuf, json: bool) -> Result<()> {
             | cairn_node::store::ProposalState::Ended(d) => d.0.to_string(),
             _ => "-".into(),
         };
-        let sector = match deal_id(&r.state) {
-            Some(d) if sectors.contains_key(&d) => {
-                let (n, st) = sectors[&d];
-                format!("{n} {st}")
-            }
-            Some(d) if unsealable.contains_key(&d) => "unsealable".to_owned(),
-            _ => "-".to_owned(),
+        let d = deal_id(&r.state);
+        let sector = match (
+            d.and_then(|d| sectors.get(&d)),
+            d.and_then(|d| unsealable.get(&d)),
+        ) {
+            (Some((n, st)), _) => format!("{n} {st}"),
+            (None, Some(_)) => "unsealable".to_owned(),
+            (None, None) => "-".to_owned(),
         };
         println!(
             "{:<18} {:<13} {:>8} {:>10} {:>12} {:>14}  {}",

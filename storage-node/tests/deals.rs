@@ -9,7 +9,7 @@
 mod common;
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use cairn_ledger::codec::Encode as _;
 use cairn_ledger::tx::{CLIENT_DEAL_DOMAIN, PROVIDER_DEAL_DOMAIN, TxBody};
@@ -136,15 +136,10 @@ async fn a_node_takes_a_deal_serves_it_and_refuses_bad_input() {
     let owner = owner_of(&home);
     let mut node = run_node(&home);
     // Unfunded, it says why it cannot register, and keeps trying.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !node.log().contains("registration refused") {
-        assert!(
-            Instant::now() < deadline,
-            "no refusal logged:\n{}",
-            node.log()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    poll("refused registration logged", 30, &node, || async {
+        node.log().contains("registration refused").then_some(())
+    })
+    .await;
     net.ok(
         funder,
         TxBody::Transfer {
@@ -161,23 +156,11 @@ async fn a_node_takes_a_deal_serves_it_and_refuses_bad_input() {
     assert_eq!(me.worker, worker.public_key().to_string());
     let to = peer_of(&me);
     // It deposits escrow for its deals' collateral.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while net
-        .ledger
-        .account(&owner.address())
-        .await
-        .unwrap()
-        .escrow
-        .free
-        < 5000
-    {
-        assert!(
-            Instant::now() < deadline,
-            "no escrow deposited:\n{}",
-            node.log()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    poll("escrow deposited", 30, &node, || async {
+        let a = net.ledger.account(&owner.address()).await.unwrap();
+        (a.escrow.free >= 5000).then_some(())
+    })
+    .await;
 
     let c = Client::spawn(
         libp2p::identity::Keypair::generate_ed25519(),
@@ -185,14 +168,13 @@ async fn a_node_takes_a_deal_serves_it_and_refuses_bad_input() {
     )
     .unwrap();
     // Wait for the node's view of its own registration.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let terms = loop {
+    let terms = poll("answering asks", 30, &node, || async {
         match ask(&c, &to, DealRequest::Ask).await {
-            DealResponse::Ask(a) => break a,
-            other => assert!(Instant::now() < deadline, "{other:?}"),
+            DealResponse::Ask(a) => Some(a),
+            _ => None,
         }
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    };
+    })
+    .await;
     assert_eq!(
         (terms.provider.0, terms.sector_size, terms.start_delay),
         (me.id, 2048, 10)
@@ -425,20 +407,11 @@ async fn a_node_takes_a_deal_serves_it_and_refuses_bad_input() {
         },
     )
     .await;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let mine = listed(&home, &id);
-        if mine.as_ref().is_some_and(|r| r["state"] == "published") {
-            assert!(mine.unwrap()["deal_id"].as_u64().is_some());
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "never published: {mine:?}\n{}",
-            node.log()
-        );
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
+    let mine = poll("published", 30, &node, || async {
+        listed(&home, &id).filter(|r| r["state"] == "published")
+    })
+    .await;
+    assert!(mine["deal_id"].as_u64().is_some(), "{mine}");
 
     // Retrieval: byte ranges of the payload; bad ranges refused by name.
     let piece = d.signed.proposal.piece;
@@ -517,25 +490,21 @@ async fn a_node_takes_a_deal_serves_it_and_refuses_bad_input() {
     let mut node = run_node(&home);
     // It listens on new ports and updates its registration; the client
     // finds it there through the ledger.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let (to, held) = loop {
+    let (to, held) = poll("back at its new address", 30, &node, || async {
         let now = net.provider_of(&owner, &node).await;
-        if now.multiaddrs != me.multiaddrs {
-            let to = peer_of(&now);
-            if let Ok(DealResponse::Accepted { received, .. }) = c
-                .deal(to.0, to.1.clone(), DealRequest::Propose(r.signed.clone()))
-                .await
-            {
-                break (to, received);
-            }
+        if now.multiaddrs == me.multiaddrs {
+            return None;
         }
-        assert!(
-            Instant::now() < deadline,
-            "not back within 30 s:\n{}",
-            node.log()
-        );
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    };
+        let to = peer_of(&now);
+        match c
+            .deal(to.0, to.1.clone(), DealRequest::Propose(r.signed.clone()))
+            .await
+        {
+            Ok(DealResponse::Accepted { received, .. }) => Some((to, received)),
+            _ => None,
+        }
+    })
+    .await;
     assert!(
         node.log().contains("updating the registration"),
         "{}",
@@ -575,16 +544,14 @@ async fn a_node_takes_a_deal_serves_it_and_refuses_bad_input() {
         ask(&c, &to, DealRequest::Propose(lapse.signed)).await,
         DealResponse::Accepted { .. }
     ));
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    poll("lapsed", 60, &node, || async {
         match ask(&c, &to, DealRequest::Status { deal: lapse_id }).await {
-            DealResponse::Refused(DealRefusal::UnknownDeal(_)) => break,
-            DealResponse::Received { .. } => {}
+            DealResponse::Refused(DealRefusal::UnknownDeal(_)) => Some(()),
+            DealResponse::Received { .. } => None,
             other => panic!("{other:?}"),
         }
-        assert!(Instant::now() < deadline, "never lapsed:\n{}", node.log());
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    })
+    .await;
     assert!(node.log().contains("proposal lapsed"), "{}", node.log());
 
     // A deal published while the node does not seal, which it can no
@@ -647,20 +614,10 @@ async fn a_node_takes_a_deal_serves_it_and_refuses_bad_input() {
         .join("\n");
     std::fs::write(&config, text).unwrap();
     let mut node = run_node(&home);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let why = loop {
-        if let Some(why) =
-            listed(&home, &uid).and_then(|r| r["unsealable"].as_str().map(str::to_owned))
-        {
-            break why;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the late deal is not reported unsealable:\n{}",
-            node.log()
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    };
+    let why = poll("reporting the late deal unsealable", 60, &node, || async {
+        listed(&home, &uid).and_then(|r| r["unsealable"].as_str().map(str::to_owned))
+    })
+    .await;
     assert!(
         why.contains("sealing takes 90 epochs") && why.contains("cannot be proven in time"),
         "{why}"

@@ -421,6 +421,7 @@ impl Sealer {
             .collect();
         let mut closed = Vec::new();
         let mut touched = BTreeSet::new();
+        let mut refused = false;
         for d in deals {
             if d.state != "Published"
                 || d.sector.is_some()
@@ -454,13 +455,14 @@ impl Sealer {
                 Err(e) => {
                     tracing::warn!("deal {} cannot be sealed: {e}", d.id);
                     self.refused_deals.insert(d.id, e.to_string());
-                    if let Err(e) =
-                        journal::save_unsealable(self.sh.store.dir(), &self.refused_deals)
-                    {
-                        tracing::error!("{e}");
-                    }
+                    refused = true;
                 }
             }
+        }
+        if refused
+            && let Err(e) = journal::save_unsealable(self.sh.store.dir(), &self.refused_deals)
+        {
+            tracing::error!("{e}");
         }
         closed.extend(packer.tick(epoch));
         // Journal the open sectors that changed.

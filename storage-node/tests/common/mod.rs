@@ -172,22 +172,33 @@ impl Testnet {
 
     /// Waits for the provider owned by `owner` to appear in the registry.
     pub async fn provider_of(&self, owner: &Keypair, node: &Proc) -> ProviderInfo {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
+        poll("registered", 60, node, || async {
             let ps = self.ledger.providers().await.unwrap();
-            if let Some(p) = ps
-                .into_iter()
+            ps.into_iter()
                 .find(|p| p.owner == owner.address().to_string())
-            {
-                return p;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "not registered in 60 s:\n{}",
-                node.log()
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
+        })
+        .await
+    }
+}
+
+/// Asks `f` every 200 ms until it answers; fails after `secs` seconds,
+/// saying what did not happen, with the node's log.
+pub async fn poll<T, F, Fut>(what: &str, secs: u64, node: &Proc, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(t) = f().await {
+            return t;
         }
+        assert!(
+            Instant::now() < deadline,
+            "not {what} within {secs} s:\n{}",
+            node.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
