@@ -76,12 +76,12 @@ fn params_file(dir: &Path, window: u64) -> PathBuf {
     path
 }
 
-fn node_cli(home: &Path, args: &[&str]) -> Value {
+/// An operator command's table (its output without `--json`).
+fn node_table(home: &Path, args: &[&str]) -> String {
     let out = Command::new(sibling_bin("CAIRN_NODE_BIN", "cairn-node"))
         .args(args)
         .arg("--home")
         .arg(home)
-        .arg("--json")
         .output()
         .unwrap();
     assert!(
@@ -89,7 +89,74 @@ fn node_cli(home: &Path, args: &[&str]) -> Value {
         "cairn-node {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).unwrap()
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn node_cli(home: &Path, args: &[&str]) -> Value {
+    let args = [args, &["--json"]].concat();
+    serde_json::from_str(&node_table(home, &args)).unwrap()
+}
+
+/// `cairn-node sectors status N`, `proving deadlines` and `wallet balance`
+/// say what the ledger says, as JSON and as tables.
+async fn check_operator_views(i: usize, n: &Node, ledger: &LedgerClient) {
+    let on_ledger = ledger.sectors(n.provider).await.unwrap().sectors;
+    for s in &on_ledger {
+        let number = s.number.to_string();
+        let v = node_cli(&n.home, &["sectors", "status", &number]);
+        assert_eq!(
+            (&v["number"], &v["state"], &v["ledger"]["sector"]["number"]),
+            (&json!(s.number), &json!("proving"), &json!(s.number)),
+            "node {i}: sectors status {number}: {v}"
+        );
+        let comm_r = v["comm_r"].as_str().unwrap_or_default();
+        assert!(comm_r.starts_with("bagboea4b5abc"), "node {i}: {v}");
+        assert!(v["files"]["sealed"].as_u64().is_some(), "node {i}: {v}");
+        let table = node_table(&n.home, &["sectors", "status", &number]);
+        assert!(
+            table.contains("state       proving") && table.contains(comm_r),
+            "node {i}: {table}"
+        );
+    }
+    let v = node_cli(&n.home, &["proving", "deadlines"]);
+    for s in &on_ledger {
+        let d = v["deadlines"]
+            .as_array()
+            .and_then(|a| a.iter().find(|d| d["index"] == s.deadline));
+        assert!(
+            d.is_some_and(|d| d["sectors"]
+                .as_array()
+                .is_some_and(|a| a.contains(&json!(s.number)))),
+            "node {i}: proving deadlines does not put sector {} in deadline {}: {v}",
+            s.number,
+            s.deadline
+        );
+    }
+    let table = node_table(&n.home, &["proving", "deadlines"]);
+    assert!(table.contains("last proven"), "node {i}: {table}");
+    let v = node_cli(&n.home, &["wallet", "balance"]);
+    let p = ledger
+        .get(&format!("/providers/{}", n.provider))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            &v["owner"]["address"],
+            &v["provider"]["id"],
+            &v["provider"]["collateral"]
+        ),
+        (
+            &json!(n.owner.address().to_string()),
+            &json!(n.provider),
+            &p["collateral"]
+        ),
+        "node {i}: wallet balance: {v}"
+    );
+    let table = node_table(&n.home, &["wallet", "balance"]);
+    assert!(
+        table.contains(&format!("provider  {}", n.provider)),
+        "node {i}: {table}"
+    );
 }
 
 fn sectors(home: &Path) -> Vec<Value> {
@@ -694,6 +761,7 @@ async fn scenario(plan: Plan) {
             "node {i}: the owner's escrow rises by exactly its deals' payments"
         );
         eprintln!("node {i}: deals paid {got}");
+        check_operator_views(i, n, &ledger).await;
     }
     // The client's escrow fell by exactly what the providers received.
     let client_now = ledger.account(&accounts[1].address()).await.unwrap();
