@@ -40,7 +40,7 @@ use cairn_proofs::sdr::{ProverId, SectorId, Ticket};
 use cairn_proofs::seal::{self, Pc1Inputs};
 use cairn_proofs::sector::SealProof;
 use cairn_types::keys::Keypair;
-use cairn_types::ledger::LedgerClient;
+use cairn_types::ledger::{DealInfo, LedgerClient};
 use common::{Proc, cairn, ok, read_json, sibling_bin};
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
@@ -97,10 +97,61 @@ fn node_cli(home: &Path, args: &[&str]) -> Value {
     serde_json::from_str(&node_table(home, &args)).unwrap()
 }
 
+/// The node's Prometheus text, from the address its log names.
+fn metrics_text(i: usize, n: &Node) -> String {
+    use std::io::{Read, Write};
+    let log = n.proc.log();
+    let addr = log
+        .rsplit("metrics on http://")
+        .next()
+        .and_then(|r| r.split("/metrics").next())
+        .filter(|_| log.contains("metrics on http://"))
+        .unwrap_or_else(|| panic!("node {i} logs no metrics address"));
+    let mut c = std::net::TcpStream::connect(addr).unwrap();
+    write!(c, "GET /metrics HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut text = String::new();
+    c.read_to_string(&mut text).unwrap();
+    text
+}
+
+/// A sample's value in Prometheus text (`name{labels}` exactly).
+fn metric(text: &str, sample: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(sample)?.strip_prefix(' ')?.parse().ok())
+}
+
 /// `cairn-node sectors status N`, `proving deadlines` and `wallet balance`
-/// say what the ledger says, as JSON and as tables.
-async fn check_operator_views(i: usize, n: &Node, ledger: &LedgerClient) {
+/// say what the ledger says, as JSON and as tables; the metrics count the
+/// sectors and proofs; the unsealed pieces stay for retrieval.
+async fn check_operator_views(i: usize, n: &Node, ledger: &LedgerClient, deals: &[DealInfo]) {
     let on_ledger = ledger.sectors(n.provider).await.unwrap().sectors;
+    let text = metrics_text(i, n);
+    for sample in [
+        "cairn_node_proofs_submitted_total{kind=\"porep\",outcome=\"accepted\"}",
+        "cairn_node_proofs_submitted_total{kind=\"window_post\",outcome=\"accepted\"}",
+        "cairn_node_seal_phase_seconds_count{phase=\"c2\"}",
+        "cairn_node_window_post_seconds_count{outcome=\"accepted\"}",
+    ] {
+        let v = metric(&text, sample);
+        assert!(
+            v.is_some_and(|v| v >= 1.0),
+            "node {i}: {sample} is {v:?}, want at least 1:\n{text}"
+        );
+    }
+    assert_eq!(
+        metric(&text, "cairn_node_sectors{state=\"proving\"}"),
+        Some(on_ledger.len() as f64),
+        "node {i}: every proven sector, and only those, counted proving"
+    );
+    for d in deals {
+        let piece = n.home.join("data/pieces").join(&d.piece);
+        assert!(
+            piece.is_file(),
+            "node {i}: deal {}'s unsealed piece is gone ({})",
+            d.id,
+            piece.display()
+        );
+    }
     for s in &on_ledger {
         let number = s.number.to_string();
         let v = node_cli(&n.home, &["sectors", "status", &number]);
@@ -761,7 +812,7 @@ async fn scenario(plan: Plan) {
             "node {i}: the owner's escrow rises by exactly its deals' payments"
         );
         eprintln!("node {i}: deals paid {got}");
-        check_operator_views(i, n, &ledger).await;
+        check_operator_views(i, n, &ledger, &all_deals[i]).await;
     }
     // The client's escrow fell by exactly what the providers received.
     let client_now = ledger.account(&accounts[1].address()).await.unwrap();
