@@ -462,21 +462,67 @@ pub enum Ports {
         /// First metrics port (9100 by default).
         metrics: u16,
     },
-    /// Ports the OS reports free on 127.0.0.1 now.
+    /// Ports free on 127.0.0.1 now, below the kernel's ephemeral range
+    /// ([`free_ports`]).
     Free,
 }
 
-fn free_port() -> Result<u16, ConfigError> {
-    let l = std::net::TcpListener::bind(("127.0.0.1", 0)).map_err(|source| ConfigError::Io {
+/// Where [`free_ports`] looks: below the kernel's ephemeral range, so no
+/// outgoing connection and no listener on port 0 can be handed one of its
+/// ports between the pick and the validator's bind (a validator dials its
+/// peers as it starts, and a port in that range could become the local end
+/// of one of those connections first: the validator then fails to start
+/// with "address in use"). `None` where the range is unknown (not Linux)
+/// or leaves too little room below it.
+fn reserved_range() -> Option<std::ops::Range<u16>> {
+    let text = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").ok()?;
+    let low: u16 = text.split_whitespace().next()?.parse().ok()?;
+    // Half the room below the range, starting no lower than 10000.
+    let start = (low / 2).max(10_000);
+    (low.checked_sub(start)? >= 1024).then_some(start..low)
+}
+
+/// `n` distinct TCP ports free on 127.0.0.1 now, outside the kernel's
+/// ephemeral range where it is known ([`reserved_range`]), else the
+/// ports the OS hands out for port 0. The start of the search is random,
+/// so testnets written at the same time rarely pick the same ports.
+pub fn free_ports(n: usize) -> Result<Vec<u16>, ConfigError> {
+    let io = |source| ConfigError::Io {
         path: PathBuf::from("127.0.0.1:0"),
         source,
-    })?;
-    l.local_addr()
-        .map(|a| a.port())
-        .map_err(|source| ConfigError::Io {
-            path: PathBuf::from("127.0.0.1:0"),
-            source,
-        })
+    };
+    let bindable = |p: u16| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok();
+    let mut ports = Vec::with_capacity(n);
+    if let Some(range) = reserved_range() {
+        let len = u64::from(range.end - range.start);
+        let seed = {
+            use std::hash::{BuildHasher as _, Hasher as _};
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u32(std::process::id());
+            h.finish()
+        };
+        for k in 0..len {
+            if ports.len() == n {
+                break;
+            }
+            // The range in a seeded order: a prime stride visits every
+            // port once unless the length is a multiple of it (then some
+            // twice, and the fallback below fills what is missing).
+            let offset = (seed.wrapping_add(k.wrapping_mul(7919))) % len;
+            let p = range.start + u16::try_from(offset).unwrap_or(0);
+            if !ports.contains(&p) && bindable(p) {
+                ports.push(p);
+            }
+        }
+    }
+    while ports.len() < n {
+        let l = std::net::TcpListener::bind(("127.0.0.1", 0)).map_err(io)?;
+        let p = l.local_addr().map_err(io)?.port();
+        if !ports.contains(&p) {
+            ports.push(p);
+        }
+    }
+    Ok(ports)
 }
 
 fn port(base: u16, i: usize) -> Result<u16, ConfigError> {
@@ -564,10 +610,14 @@ pub fn write_testnet_funded(
         .map_err(|e| field("polynomial", format!("{e:?}")))?;
     let mut vfiles = Vec::new();
     let mut homes = Vec::new();
+    let free = match ports {
+        Ports::Free => free_ports(3 * validators)?,
+        Ports::Base { .. } => Vec::new(),
+    };
     for (i, key) in keys.iter().enumerate() {
         let (api, p2p, metrics) = match ports {
             Ports::Base { api, p2p, metrics } => (port(api, i)?, port(p2p, i)?, port(metrics, i)?),
-            Ports::Free => (free_port()?, free_port()?, free_port()?),
+            Ports::Free => (free[3 * i], free[3 * i + 1], free[3 * i + 2]),
         };
         let local = |p| SocketAddr::from(([127, 0, 0, 1], p));
         let share = shares
@@ -668,4 +718,36 @@ pub fn write_testnet_funded(
         write_json(&h.join("validator.json"), home)?;
     }
     Ok(genesis)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn free_ports_are_distinct_bindable_and_outside_the_ephemeral_range() {
+        let ports = free_ports(12).expect("free ports");
+        assert_eq!(ports.len(), 12);
+        let mut sorted = ports.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), 12, "a port picked twice: {ports:?}");
+        // Each one can be listened on (the validator's bind).
+        let held: Vec<_> = ports
+            .iter()
+            .map(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).expect("bind a picked port"))
+            .collect();
+        assert_eq!(held.len(), 12);
+        if let Some(range) = reserved_range() {
+            assert!(
+                ports.iter().all(|p| range.contains(p)),
+                "{ports:?} not all in {range:?}"
+            );
+            // An ephemeral port (what an outgoing connection gets) is never
+            // among them.
+            let eph = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bind port 0");
+            let eph = eph.local_addr().expect("local addr").port();
+            assert!(eph >= range.end, "ephemeral port {eph} below {range:?}");
+        }
+    }
 }

@@ -170,6 +170,21 @@ pub async fn run(
     let (tip, state) = chain.finalized();
     info!(height = tip.height, root = %hex::encode(tip.root), epoch = state.epoch().0, "ledger loaded");
 
+    // The API and the metrics listener, bound before p2p dials out: a
+    // port taken is reported before anything else starts.
+    let api_listener = tokio::net::TcpListener::bind(home.file.api_listen)
+        .await
+        .map_err(|source| NodeError::Bind {
+            addr: home.file.api_listen,
+            source,
+        })?;
+    let metrics_listener = tokio::net::TcpListener::bind(home.file.metrics_listen)
+        .await
+        .map_err(|source| NodeError::Bind {
+            addr: home.file.metrics_listen,
+            source,
+        })?;
+
     // p2p: every genesis validator at its genesis address.
     let p2p_cfg = lookup::Config::local(
         Cups::<_, ChaCha20Poly1305>::new(
@@ -219,19 +234,6 @@ pub async fn run(
     let mut running = start_consensus(context, chain.clone(), wiring, channels).await?;
     running.push("network", network_handle);
 
-    // The API and the metrics listener.
-    let api_listener = tokio::net::TcpListener::bind(home.file.api_listen)
-        .await
-        .map_err(|source| NodeError::Bind {
-            addr: home.file.api_listen,
-            source,
-        })?;
-    let metrics_listener = tokio::net::TcpListener::bind(home.file.metrics_listen)
-        .await
-        .map_err(|source| NodeError::Bind {
-            addr: home.file.metrics_listen,
-            source,
-        })?;
     info!(api = %home.file.api_listen, metrics = %home.file.metrics_listen, p2p = %home.file.p2p_listen, "validator running");
     let api_task = tokio::spawn(api::serve(api_listener, chain.clone()));
     let metrics_task = tokio::spawn(api::serve_metrics(metrics_listener, chain.clone()));

@@ -139,7 +139,18 @@ pub fn logs(vs: &[Validator]) -> String {
     vs.iter()
         .map(|v| {
             let t = std::fs::read_to_string(v.home.join("validator.log")).unwrap_or_default();
-            let tail: Vec<&str> = t.lines().rev().take(15).collect();
+            // Without the frames of a stack trace (a validator that exits
+            // with an error under RUST_BACKTRACE), which would push its
+            // error out of the tail.
+            let frame = |l: &str| {
+                let l = l.trim_start();
+                l.starts_with("Stack backtrace:")
+                    || l.starts_with("at ")
+                    || l.split_once(": ").is_some_and(|(n, _)| {
+                        !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
+                    })
+            };
+            let tail: Vec<&str> = t.lines().rev().filter(|l| !frame(l)).take(15).collect();
             format!(
                 "--- {} ---\n{}",
                 v.home.display(),
