@@ -898,6 +898,32 @@ async fn scenario(plan: Plan) {
             "node {i}: proving faults does not list sector {broken}: {faults}"
         );
     }
+    // What an operator's alerts see: node 1 declared its fault (counted,
+    // and no deadline missed); node 2's proofs were refused, so its
+    // windows closed unproven.
+    let text = metrics_text(1, &nodes[1]);
+    let m1 = |sample: &str| metric(&text, sample);
+    assert!(
+        m1("cairn_node_faults_declared_total").is_some_and(|v| v >= 1.0)
+            && m1("cairn_node_sectors{state=\"faulty\"}").is_some_and(|v| v >= 1.0)
+            && m1("cairn_node_deadlines_missed_total") == Some(0.0),
+        "node 1's metrics after its declared fault:\n{text}"
+    );
+    let listed = sectors(&nodes[1].home);
+    assert!(
+        listed
+            .iter()
+            .any(|v| v["number"] == s1 && v["state"] == "faulty"),
+        "node 1: sectors list does not show sector {s1} faulty: {listed:?}"
+    );
+    let text = metrics_text(2, &nodes[2]);
+    let m2 = |sample: &str| metric(&text, sample);
+    assert!(
+        m2("cairn_node_proofs_submitted_total{kind=\"window_post\",outcome=\"refused\"}")
+            .is_some_and(|v| v >= 1.0)
+            && m2("cairn_node_deadlines_missed_total").is_some_and(|v| v >= 1.0),
+        "node 2's metrics after its refused proofs:\n{text}"
+    );
     assert!(
         nodes[2].proc.log().contains("WindowPoSt refused"),
         "node 2 did not submit its proof over another sector's files"

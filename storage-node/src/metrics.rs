@@ -34,7 +34,8 @@ pub struct Metrics {
     pub post_seconds: HistogramVec,
     /// Epochs left in the window when a WindowPoSt landed.
     pub post_margin_epochs: IntGauge,
-    /// Windows of this node's deadlines that closed unproven.
+    /// Windows of this node's deadlines that closed with neither a proof
+    /// nor their failing sectors declared faulty.
     pub deadlines_missed: IntCounter,
     /// Sectors declared faulty by the node's own check.
     pub faults_declared: IntCounter,
@@ -92,7 +93,7 @@ impl Metrics {
         )?;
         let deadlines_missed = IntCounter::new(
             "deadlines_missed_total",
-            "Windows of this node's deadlines that closed unproven",
+            "Windows of this node's deadlines that closed with neither a proof nor their sectors declared faulty",
         )?;
         let faults_declared = IntCounter::new(
             "faults_declared_total",

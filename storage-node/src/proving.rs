@@ -57,7 +57,9 @@ struct Window {
     close: u64,
     sectors: usize,
     proven: bool,
-    /// Given up for this window (a sector failed its check).
+    /// Given up for this window: every sector left to prove failed its
+    /// check and was declared faulty (not a missed deadline: the ledger
+    /// was told).
     given_up: bool,
     last_try: Option<Instant>,
 }
@@ -152,7 +154,14 @@ impl Prover {
         if let Some(w) = &self.window
             && w.open != dl.current_window_open
         {
-            if !w.proven {
+            if w.given_up {
+                tracing::info!(
+                    "deadline {}: window [{}, {}) closed with its failing sectors declared faulty",
+                    w.deadline,
+                    w.open,
+                    w.close
+                );
+            } else if !w.proven {
                 self.sh.metrics.deadlines_missed.inc();
                 tracing::warn!(
                     "deadline {}: window [{}, {}) closed without a proof for its {} sectors",
