@@ -2,6 +2,7 @@
 //! the seed and Commit 1, Commit 2 (under the machine-wide lock) and
 //! ProveCommitSector. Split from the shell's loop in `mod.rs`.
 
+use std::path::Path;
 use std::time::Instant;
 
 use cairn_ledger::tx::TxBody;
@@ -201,23 +202,9 @@ fn c2(
     c1: Option<Box<Commit1Output>>,
     seed: [u8; 32],
 ) -> Result<Outcome, String> {
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&sh.c2_lock)
-        .map_err(|e| format!("{}: {e}", sh.c2_lock.display()))?;
-    match lock.try_lock() {
-        Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => {
-            tracing::info!("sector {n}: waiting for another Commit 2 on this machine");
-            lock.lock()
-                .map_err(|e| format!("{}: {e}", sh.c2_lock.display()))?;
-        }
-        Err(std::fs::TryLockError::Error(e)) => {
-            return Err(format!("{}: {e}", sh.c2_lock.display()));
-        }
-    }
+    let lock = MachineLock::acquire(&sh.c2_lock, || {
+        tracing::info!("sector {n}: waiting for another Commit 2 on this machine");
+    })?;
     let t_locked = Instant::now();
     let c1 = match c1.or_else(|| sh.sealing.load_c1(n).map(Box::new)) {
         Some(c) if c.public.seed == seed => c,
@@ -250,4 +237,80 @@ fn c2(
     Ok(Outcome::C2 {
         proving_secs: t_locked.elapsed().as_secs_f64(),
     })
+}
+
+/// An exclusive advisory lock on a file (`flock`), held until dropped: every
+/// node on the machine opens the same file, so one Commit 2 runs at a time
+/// however many nodes share it. The kernel drops the lock with the process,
+/// so a node killed mid-proof does not leave it held.
+pub(crate) struct MachineLock {
+    // Held for its lock; closing it releases the lock.
+    _file: std::fs::File,
+}
+
+impl MachineLock {
+    /// Takes the lock at `path` (created if missing), calling `waiting`
+    /// once if another holder makes it wait.
+    pub(crate) fn acquire(path: &Path, waiting: impl FnOnce()) -> Result<Self, String> {
+        let err = |e: std::io::Error| format!("{}: {e}", path.display());
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .map_err(err)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                waiting();
+                file.lock().map_err(err)?;
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(err(e)),
+        }
+        Ok(Self { _file: file })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::expect_used)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, mpsc};
+    use std::time::Duration;
+
+    use super::MachineLock;
+
+    #[test]
+    fn a_second_commit2_waits_for_the_first_to_release_the_machine_lock() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("c2.lock");
+        let first = MachineLock::acquire(&path, || panic!("nobody holds it yet")).expect("first");
+        let held = Arc::new(AtomicBool::new(false));
+        let (waited_tx, waited_rx) = mpsc::channel();
+        let second = {
+            let (path, held) = (path.clone(), held.clone());
+            std::thread::spawn(move || {
+                let lock = MachineLock::acquire(&path, || {
+                    let _ = waited_tx.send(());
+                })
+                .expect("second");
+                held.store(true, Ordering::SeqCst);
+                lock
+            })
+        };
+        waited_rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the second holder was not told to wait");
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(
+            !held.load(Ordering::SeqCst),
+            "the second holder got the lock while the first held it"
+        );
+        drop(first);
+        let second = second.join().expect("second thread");
+        assert!(held.load(Ordering::SeqCst));
+        // Released on drop: a third takes it without waiting.
+        drop(second);
+        MachineLock::acquire(&path, || panic!("released, yet still held")).expect("third");
+    }
 }
