@@ -614,10 +614,14 @@ pub fn write_testnet_funded(
         Ports::Free => free_ports(3 * validators)?,
         Ports::Base { .. } => Vec::new(),
     };
+    let mut free = free.chunks_exact(3);
     for (i, key) in keys.iter().enumerate() {
-        let (api, p2p, metrics) = match ports {
-            Ports::Base { api, p2p, metrics } => (port(api, i)?, port(p2p, i)?, port(metrics, i)?),
-            Ports::Free => (free[3 * i], free[3 * i + 1], free[3 * i + 2]),
+        let (api, p2p, metrics) = match (ports, free.next()) {
+            (Ports::Base { api, p2p, metrics }, _) => {
+                (port(api, i)?, port(p2p, i)?, port(metrics, i)?)
+            }
+            (Ports::Free, Some(&[api, p2p, metrics])) => (api, p2p, metrics),
+            (Ports::Free, _) => return Err(field("ports", "too few free ports")),
         };
         let local = |p| SocketAddr::from(([127, 0, 0, 1], p));
         let share = shares
@@ -721,6 +725,7 @@ pub fn write_testnet_funded(
 }
 
 #[cfg(test)]
+#[allow(clippy::expect_used)]
 mod tests {
     use super::*;
 

@@ -13,57 +13,15 @@ use std::time::Duration;
 
 use cairn_ledger::codec::Encode as _;
 use cairn_ledger::tx::{CLIENT_DEAL_DOMAIN, PROVIDER_DEAL_DOMAIN, TxBody};
-use cairn_ledger::{CommP, DealProposal, Epoch, ProviderId, PublicKey, SignedDeal};
+use cairn_ledger::{CommP, Epoch, ProviderId, PublicKey, SignedDeal};
 use cairn_types::keys::Keypair;
-use cairn_types::ledger::ProviderInfo;
 use cairn_types::p2p::Client;
 use cairn_types::{
-    ClientDeal, DealRefusal, DealRequest, DealResponse, RetrieveRefusal, RetrieveRequest,
-    RetrieveResponse,
+    DealRefusal, DealRequest, DealResponse, RetrieveRefusal, RetrieveRequest, RetrieveResponse,
 };
 use common::*;
 use libp2p::{Multiaddr, PeerId};
 use rand::{Rng, SeedableRng};
-
-fn peer_of(p: &ProviderInfo) -> (PeerId, Vec<Multiaddr>) {
-    let peer = PeerId::from_bytes(&hex::decode(&p.peer_id).unwrap()).unwrap();
-    let addrs = p.multiaddrs.iter().map(|a| a.parse().unwrap()).collect();
-    (peer, addrs)
-}
-
-struct Deal {
-    signed: ClientDeal,
-    payload: Vec<u8>,
-}
-
-fn make_deal(client: &Keypair, provider: u64, epoch: u64, payload: Vec<u8>, label: &str) -> Deal {
-    let c = cairn_proofs::commp::commp(&payload).unwrap();
-    let proposal = DealProposal {
-        piece: CommP(c.comm_p),
-        piece_size: c.padded_size,
-        client: client.address(),
-        provider: ProviderId(provider),
-        label: label.as_bytes().to_vec(),
-        start: Epoch(epoch + 20),
-        end: Epoch(epoch + 20 + 100),
-        price_per_epoch: u128::from(c.padded_size),
-        provider_collateral: 10,
-        client_collateral: 0,
-    };
-    sign(client, proposal, payload)
-}
-
-fn sign(client: &Keypair, proposal: DealProposal, payload: Vec<u8>) -> Deal {
-    let client_sig = client.sign(CLIENT_DEAL_DOMAIN, &proposal.to_bytes());
-    Deal {
-        signed: ClientDeal {
-            proposal,
-            client_key: client.public_key(),
-            client_sig,
-        },
-        payload,
-    }
-}
 
 /// `cairn-node deals list [--json]`'s output.
 fn deals_list(home: &std::path::Path, json: bool) -> String {
@@ -89,19 +47,6 @@ fn listed(home: &std::path::Path, id: &impl ToString) -> Option<serde_json::Valu
         .iter()
         .find(|r| r["proposal"] == id.to_string())
         .cloned()
-}
-
-async fn ask(c: &Client, to: &(PeerId, Vec<Multiaddr>), req: DealRequest) -> DealResponse {
-    c.deal(to.0, to.1.clone(), req)
-        .await
-        .unwrap_or_else(|e| panic!("deal request: {e}"))
-}
-
-async fn ask_epoch(c: &Client, to: &(PeerId, Vec<Multiaddr>)) -> u64 {
-    match ask(c, to, DealRequest::Ask).await {
-        DealResponse::Ask(a) => a.epoch.0,
-        other => panic!("{other:?}"),
-    }
 }
 
 async fn refused(c: &Client, to: &(PeerId, Vec<Multiaddr>), req: DealRequest) -> DealRefusal {
@@ -560,37 +505,10 @@ async fn a_node_takes_a_deal_serves_it_and_refuses_bad_input() {
     let now = ask_epoch(&c, &to).await;
     let mut late = vec![0u8; 1500];
     rng.fill(&mut late[..]);
-    let u = make_deal(client, me.id, now, late.clone(), "bafkreilate");
+    let u = make_deal(client, me.id, now, late, "bafkreilate");
     let uid = u.signed.id();
-    ask(&c, &to, DealRequest::Propose(u.signed.clone())).await;
-    ask(
-        &c,
-        &to,
-        DealRequest::Push {
-            deal: uid,
-            offset: 0,
-            data: late,
-        },
-    )
-    .await;
-    let DealResponse::Signed { provider_sig, .. } =
-        ask(&c, &to, DealRequest::Finish { deal: uid }).await
-    else {
-        panic!("not signed:\n{}", node.log());
-    };
-    net.ok(
-        client,
-        TxBody::PublishDeals {
-            deals: vec![SignedDeal {
-                proposal: u.signed.proposal.clone(),
-                client_key: client.public_key(),
-                client_sig: u.signed.client_sig,
-                provider_sig,
-            }],
-            manifest: None,
-        },
-    )
-    .await;
+    let provider_sig = take_deal(&c, &to, &u).await;
+    publish(&net, client, &u, provider_sig).await;
 
     // SIGTERM: a clean exit.
     let Some(status) = node.terminate() else {

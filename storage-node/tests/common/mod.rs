@@ -11,9 +11,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use cairn_ledger::tx::TxBody;
+use cairn_ledger::codec::Encode as _;
+use cairn_ledger::tx::{CLIENT_DEAL_DOMAIN, TxBody};
+use cairn_ledger::{CommP, DealProposal, Epoch, ProviderId, Signature, SignedDeal};
 use cairn_types::keys::Keypair;
 use cairn_types::ledger::{LedgerClient, ProviderInfo};
+use cairn_types::p2p::Client;
+use cairn_types::{ClientDeal, DealRequest, DealResponse};
+use libp2p::{Multiaddr, PeerId};
 use serde_json::Value;
 
 pub fn validator_bin() -> PathBuf {
@@ -248,4 +253,104 @@ pub fn run_node(home: &Path) -> Proc {
 
 pub fn owner_of(home: &Path) -> Keypair {
     Keypair::load(&home.join("owner.json")).unwrap()
+}
+
+pub fn peer_of(p: &ProviderInfo) -> (PeerId, Vec<Multiaddr>) {
+    let peer = PeerId::from_bytes(&hex::decode(&p.peer_id).unwrap()).unwrap();
+    let addrs = p.multiaddrs.iter().map(|a| a.parse().unwrap()).collect();
+    (peer, addrs)
+}
+
+/// A client's signed proposal and the bytes it is for.
+pub struct Deal {
+    pub signed: ClientDeal,
+    pub payload: Vec<u8>,
+}
+
+/// A 100-epoch deal for `payload` starting 20 epochs after `epoch`,
+/// signed by `client`.
+pub fn make_deal(
+    client: &Keypair,
+    provider: u64,
+    epoch: u64,
+    payload: Vec<u8>,
+    label: &str,
+) -> Deal {
+    let c = cairn_proofs::commp::commp(&payload).unwrap();
+    let proposal = DealProposal {
+        piece: CommP(c.comm_p),
+        piece_size: c.padded_size,
+        client: client.address(),
+        provider: ProviderId(provider),
+        label: label.as_bytes().to_vec(),
+        start: Epoch(epoch + 20),
+        end: Epoch(epoch + 20 + 100),
+        price_per_epoch: u128::from(c.padded_size),
+        provider_collateral: 10,
+        client_collateral: 0,
+    };
+    sign(client, proposal, payload)
+}
+
+pub fn sign(client: &Keypair, proposal: DealProposal, payload: Vec<u8>) -> Deal {
+    let client_sig = client.sign(CLIENT_DEAL_DOMAIN, &proposal.to_bytes());
+    Deal {
+        signed: ClientDeal {
+            proposal,
+            client_key: client.public_key(),
+            client_sig,
+        },
+        payload,
+    }
+}
+
+pub async fn ask(c: &Client, to: &(PeerId, Vec<Multiaddr>), req: DealRequest) -> DealResponse {
+    c.deal(to.0, to.1.clone(), req)
+        .await
+        .unwrap_or_else(|e| panic!("deal request: {e}"))
+}
+
+pub async fn ask_epoch(c: &Client, to: &(PeerId, Vec<Multiaddr>)) -> u64 {
+    match ask(c, to, DealRequest::Ask).await {
+        DealResponse::Ask(a) => a.epoch.0,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Proposes `d` to `to`, sends its bytes and returns the provider's
+/// countersignature.
+pub async fn take_deal(c: &Client, to: &(PeerId, Vec<Multiaddr>), d: &Deal) -> Signature {
+    let id = d.signed.id();
+    ask(c, to, DealRequest::Propose(d.signed.clone())).await;
+    ask(
+        c,
+        to,
+        DealRequest::Push {
+            deal: id,
+            offset: 0,
+            data: d.payload.clone(),
+        },
+    )
+    .await;
+    match ask(c, to, DealRequest::Finish { deal: id }).await {
+        DealResponse::Signed { provider_sig, .. } => provider_sig,
+        other => panic!("deal {id} not countersigned: {other:?}"),
+    }
+}
+
+/// Publishes `d`, countersigned with `provider_sig`, from its client.
+pub async fn publish(net: &Testnet, client: &Keypair, d: &Deal, provider_sig: Signature) {
+    net.ok(
+        client,
+        TxBody::PublishDeals {
+            deals: vec![SignedDeal {
+                proposal: d.signed.proposal.clone(),
+                client_key: client.public_key(),
+                client_sig: d.signed.client_sig,
+                provider_sig,
+            }],
+            manifest: None,
+        },
+    )
+    .await;
 }
