@@ -151,10 +151,11 @@ impl Drop for Gateway {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("no free port: {e}"))
+    let ip = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+    cairn_types::ports::free_ports(ip, 1)
+        .ok()
+        .and_then(|p| p.first().copied())
+        .unwrap_or_else(|| panic!("no free port"))
 }
 
 fn start_gateway(data: &Path) -> Gateway {

@@ -13,7 +13,7 @@
 //! validators run a DKG; the genesis format does not change.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 
@@ -463,66 +463,8 @@ pub enum Ports {
         metrics: u16,
     },
     /// Ports free on 127.0.0.1 now, below the kernel's ephemeral range
-    /// ([`free_ports`]).
+    /// (`cairn_types::ports::free_ports`).
     Free,
-}
-
-/// Where [`free_ports`] looks: below the kernel's ephemeral range, so no
-/// outgoing connection and no listener on port 0 can be handed one of its
-/// ports between the pick and the validator's bind (a validator dials its
-/// peers as it starts, and a port in that range could become the local end
-/// of one of those connections first: the validator then fails to start
-/// with "address in use"). `None` where the range is unknown (not Linux)
-/// or leaves too little room below it.
-fn reserved_range() -> Option<std::ops::Range<u16>> {
-    let text = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").ok()?;
-    let low: u16 = text.split_whitespace().next()?.parse().ok()?;
-    // Half the room below the range, starting no lower than 10000.
-    let start = (low / 2).max(10_000);
-    (low.checked_sub(start)? >= 1024).then_some(start..low)
-}
-
-/// `n` distinct TCP ports free on 127.0.0.1 now, outside the kernel's
-/// ephemeral range where it is known ([`reserved_range`]), else the
-/// ports the OS hands out for port 0. The start of the search is random,
-/// so testnets written at the same time rarely pick the same ports.
-pub fn free_ports(n: usize) -> Result<Vec<u16>, ConfigError> {
-    let io = |source| ConfigError::Io {
-        path: PathBuf::from("127.0.0.1:0"),
-        source,
-    };
-    let bindable = |p: u16| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok();
-    let mut ports = Vec::with_capacity(n);
-    if let Some(range) = reserved_range() {
-        let len = u64::from(range.end - range.start);
-        let seed = {
-            use std::hash::{BuildHasher as _, Hasher as _};
-            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-            h.write_u32(std::process::id());
-            h.finish()
-        };
-        for k in 0..len {
-            if ports.len() == n {
-                break;
-            }
-            // The range in a seeded order: a prime stride visits every
-            // port once unless the length is a multiple of it (then some
-            // twice, and the fallback below fills what is missing).
-            let offset = (seed.wrapping_add(k.wrapping_mul(7919))) % len;
-            let p = range.start + u16::try_from(offset).unwrap_or(0);
-            if !ports.contains(&p) && bindable(p) {
-                ports.push(p);
-            }
-        }
-    }
-    while ports.len() < n {
-        let l = std::net::TcpListener::bind(("127.0.0.1", 0)).map_err(io)?;
-        let p = l.local_addr().map_err(io)?.port();
-        if !ports.contains(&p) {
-            ports.push(p);
-        }
-    }
-    Ok(ports)
 }
 
 fn port(base: u16, i: usize) -> Result<u16, ConfigError> {
@@ -611,7 +553,13 @@ pub fn write_testnet_funded(
     let mut vfiles = Vec::new();
     let mut homes = Vec::new();
     let free = match ports {
-        Ports::Free => free_ports(3 * validators)?,
+        Ports::Free => {
+            cairn_types::ports::free_ports(IpAddr::V4(Ipv4Addr::LOCALHOST), 3 * validators)
+                .map_err(|source| ConfigError::Io {
+                    path: PathBuf::from("127.0.0.1:0"),
+                    source,
+                })?
+        }
         Ports::Base { .. } => Vec::new(),
     };
     let mut free = free.chunks_exact(3);
@@ -722,37 +670,4 @@ pub fn write_testnet_funded(
         write_json(&h.join("validator.json"), home)?;
     }
     Ok(genesis)
-}
-
-#[cfg(test)]
-#[allow(clippy::expect_used)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn free_ports_are_distinct_bindable_and_outside_the_ephemeral_range() {
-        let ports = free_ports(12).expect("free ports");
-        assert_eq!(ports.len(), 12);
-        let mut sorted = ports.clone();
-        sorted.sort_unstable();
-        sorted.dedup();
-        assert_eq!(sorted.len(), 12, "a port picked twice: {ports:?}");
-        // Each one can be listened on (the validator's bind).
-        let held: Vec<_> = ports
-            .iter()
-            .map(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).expect("bind a picked port"))
-            .collect();
-        assert_eq!(held.len(), 12);
-        if let Some(range) = reserved_range() {
-            assert!(
-                ports.iter().all(|p| range.contains(p)),
-                "{ports:?} not all in {range:?}"
-            );
-            // An ephemeral port (what an outgoing connection gets) is never
-            // among them.
-            let eph = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bind port 0");
-            let eph = eph.local_addr().expect("local addr").port();
-            assert!(eph >= range.end, "ephemeral port {eph} below {range:?}");
-        }
-    }
 }

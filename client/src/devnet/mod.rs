@@ -522,8 +522,9 @@ fn init_node(
 /// restarted devnet's providers keep the addresses the ledger lists.
 fn node_p2p_port(base: u16, offset: usize) -> Result<u16> {
     if base == 0 {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
-        return Ok(l.local_addr()?.port());
+        let ip = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+        let ports = cairn_types::ports::free_ports(ip, 1).context("finding a free port")?;
+        return ports.first().copied().context("no free port");
     }
     u16::try_from(usize::from(base) + offset)
         .ok()
@@ -588,8 +589,9 @@ fn metrics_addr(base: u16, offset: usize) -> Result<String> {
     Ok(format!("127.0.0.1:{port}"))
 }
 
-/// `addr`, with port 0 replaced by a port free now (so it can be printed
-/// and probed).
+/// `addr`, with port 0 replaced by a port free now, below the ephemeral
+/// range (`cairn_types::ports`), so it can be printed and probed, and no
+/// connection the devnet's processes open takes it first.
 fn concrete_addr(addr: &str) -> Result<String> {
     let sa = addr
         .to_socket_addrs()
@@ -599,9 +601,10 @@ fn concrete_addr(addr: &str) -> Result<String> {
     if sa.port() != 0 {
         return Ok(addr.to_owned());
     }
-    let listener =
-        std::net::TcpListener::bind(sa).with_context(|| format!("finding a free port on {sa}"))?;
-    Ok(listener.local_addr()?.to_string())
+    let ports = cairn_types::ports::free_ports(sa.ip(), 1)
+        .with_context(|| format!("finding a free port on {}", sa.ip()))?;
+    let port = ports.first().copied().context("no free port")?;
+    Ok(std::net::SocketAddr::new(sa.ip(), port).to_string())
 }
 
 /// Fails if something already accepts connections on `addr` (say, a devnet

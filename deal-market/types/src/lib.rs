@@ -30,6 +30,7 @@ pub mod keys;
 pub mod ledger;
 #[cfg(feature = "libp2p")]
 pub mod p2p;
+pub mod ports;
 pub mod retrieve;
 
 pub use deal::{Ask, ClientDeal, DealRefusal, DealRequest, DealResponse, ProposalId};
