@@ -172,18 +172,13 @@ pub async fn run(
 
     // The API and the metrics listener, bound before p2p dials out: a
     // port taken is reported before anything else starts.
-    let api_listener = tokio::net::TcpListener::bind(home.file.api_listen)
-        .await
-        .map_err(|source| NodeError::Bind {
-            addr: home.file.api_listen,
-            source,
-        })?;
-    let metrics_listener = tokio::net::TcpListener::bind(home.file.metrics_listen)
-        .await
-        .map_err(|source| NodeError::Bind {
-            addr: home.file.metrics_listen,
-            source,
-        })?;
+    let bind = |addr: std::net::SocketAddr| async move {
+        tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| NodeError::Bind { addr, source })
+    };
+    let api_listener = bind(home.file.api_listen).await?;
+    let metrics_listener = bind(home.file.metrics_listen).await?;
 
     // p2p: every genesis validator at its genesis address.
     let p2p_cfg = lookup::Config::local(

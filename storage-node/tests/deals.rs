@@ -9,11 +9,10 @@
 mod common;
 
 use std::process::Command;
-use std::time::Duration;
 
 use cairn_ledger::codec::Encode as _;
 use cairn_ledger::tx::{CLIENT_DEAL_DOMAIN, PROVIDER_DEAL_DOMAIN, TxBody};
-use cairn_ledger::{CommP, Epoch, ProviderId, PublicKey, SignedDeal};
+use cairn_ledger::{CommP, Epoch, ProviderId, PublicKey};
 use cairn_types::keys::Keypair;
 use cairn_types::p2p::Client;
 use cairn_types::{
@@ -101,17 +100,9 @@ async fn a_node_takes_a_deal_serves_it_and_refuses_bad_input() {
     assert_eq!(me.worker, worker.public_key().to_string());
     let to = peer_of(&me);
     // It deposits escrow for its deals' collateral.
-    poll("escrow deposited", 30, &node, || async {
-        let a = net.ledger.account(&owner.address()).await.unwrap();
-        (a.escrow.free >= 5000).then_some(())
-    })
-    .await;
+    escrow_deposited(&net, &owner, &node, 5000).await;
 
-    let c = Client::spawn(
-        libp2p::identity::Keypair::generate_ed25519(),
-        Duration::from_secs(20),
-    )
-    .unwrap();
+    let c = p2p_client();
     // Wait for the node's view of its own registration.
     let terms = poll("answering asks", 30, &node, || async {
         match ask(&c, &to, DealRequest::Ask).await {
@@ -339,19 +330,7 @@ async fn a_node_takes_a_deal_serves_it_and_refuses_bad_input() {
     );
 
     // The client publishes; the node sees its deal published.
-    net.ok(
-        client,
-        TxBody::PublishDeals {
-            deals: vec![SignedDeal {
-                proposal: d.signed.proposal.clone(),
-                client_key: client.public_key(),
-                client_sig: d.signed.client_sig,
-                provider_sig,
-            }],
-            manifest: None,
-        },
-    )
-    .await;
+    publish(&net, client, &d, provider_sig).await;
     let mine = poll("published", 30, &node, || async {
         listed(&home, &id).filter(|r| r["state"] == "published")
     })
@@ -518,19 +497,10 @@ async fn a_node_takes_a_deal_serves_it_and_refuses_bad_input() {
     assert!(node.log().contains("stopped"));
 
     // Sealing on, with a 90-epoch lead: the deal starts sooner than that.
-    let config = home.join("config.toml");
-    let text: String = std::fs::read_to_string(&config)
-        .unwrap()
-        .lines()
-        .map(|l| match l.split_once(" = ").map(|(k, _)| k) {
-            Some("enabled") => "enabled = true".to_owned(),
-            Some("lead") => "lead = 90".to_owned(),
-            Some("start_delay") => "start_delay = 100".to_owned(),
-            _ => l.to_owned(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
-    std::fs::write(&config, text).unwrap();
+    set_config(
+        &home,
+        &[("enabled", "true"), ("lead", "90"), ("start_delay", "100")],
+    );
     let mut node = run_node(&home);
     let why = poll("reporting the late deal unsealable", 60, &node, || async {
         listed(&home, &uid).and_then(|r| r["unsealable"].as_str().map(str::to_owned))

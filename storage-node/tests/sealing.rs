@@ -12,7 +12,6 @@ use std::time::Duration;
 
 use cairn_ledger::tx::TxBody;
 use cairn_ledger::{DealProposal, Epoch};
-use cairn_types::p2p::Client;
 use common::*;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
@@ -51,19 +50,14 @@ async fn a_replica_lost_after_precommit_is_reported_not_sealed_again() {
     // Sealing on, a sector closed as soon as a deal fills it, and its own
     // parameter folder (its Commit 2 must never be reached here).
     let params = tmp.path().join("params");
-    let config = home.join("config.toml");
-    let text: String = std::fs::read_to_string(&config)
-        .unwrap()
-        .lines()
-        .map(|l| match l.split_once(" = ").map(|(k, _)| k) {
-            Some("enabled") => "enabled = true".to_owned(),
-            Some("lead") => "lead = 40".to_owned(),
-            Some("params_dir") => format!("params_dir = {:?}", params.display().to_string()),
-            _ => l.to_owned(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
-    std::fs::write(&config, text).unwrap();
+    set_config(
+        &home,
+        &[
+            ("enabled", "true"),
+            ("lead", "40"),
+            ("params_dir", &format!("{:?}", params.display().to_string())),
+        ],
+    );
     let owner = owner_of(&home);
     net.ok(
         &net.accounts[0],
@@ -76,16 +70,8 @@ async fn a_replica_lost_after_precommit_is_reported_not_sealed_again() {
     let mut node = run_node(&home);
     let me = net.provider_of(&owner, &node).await;
     let to = peer_of(&me);
-    poll("escrow deposited", 30, &node, || async {
-        let a = net.ledger.account(&owner.address()).await.unwrap();
-        (a.escrow.free >= 5000).then_some(())
-    })
-    .await;
-    let c = Client::spawn(
-        libp2p::identity::Keypair::generate_ed25519(),
-        Duration::from_secs(20),
-    )
-    .unwrap();
+    escrow_deposited(&net, &owner, &node, 5000).await;
+    let c = p2p_client();
     let epoch = poll("answering asks", 30, &node, || async {
         match c
             .deal(to.0, to.1.clone(), cairn_types::DealRequest::Ask)

@@ -354,3 +354,41 @@ pub async fn publish(net: &Testnet, client: &Keypair, d: &Deal, provider_sig: Si
     )
     .await;
 }
+
+/// Rewrites `key = …` lines of the node's `config.toml` to `key = value`
+/// (`value` as TOML writes it: `true`, `90`, `"path"`).
+pub fn set_config(home: &Path, settings: &[(&str, &str)]) {
+    let config = home.join("config.toml");
+    let text: String = std::fs::read_to_string(&config)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let key = l.split_once(" = ").map(|(k, _)| k);
+            match settings.iter().find(|(k, _)| Some(*k) == key) {
+                Some((k, v)) => format!("{k} = {v}"),
+                None => l.to_owned(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&config, text).unwrap();
+}
+
+/// Waits until the node's owner has `amount` of free escrow (the node
+/// deposits it for its deals' collateral).
+pub async fn escrow_deposited(net: &Testnet, owner: &Keypair, node: &Proc, amount: u128) {
+    poll("escrow deposited", 30, node, || async {
+        let a = net.ledger.account(&owner.address()).await.unwrap();
+        (a.escrow.free >= amount).then_some(())
+    })
+    .await;
+}
+
+/// A libp2p client for talking to nodes.
+pub fn p2p_client() -> Client {
+    Client::spawn(
+        libp2p::identity::Keypair::generate_ed25519(),
+        std::time::Duration::from_secs(20),
+    )
+    .unwrap()
+}
